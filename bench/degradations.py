@@ -1,0 +1,101 @@
+"""Degradations: each is a small frozen dataclass that methods receive as is.
+
+A method gets the degraded image *and* the degradation object (sigma, scale),
+so a non-blind method such as BM3D reads the true sigma from it.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import UserError
+from .resize import imresize, modcrop
+
+SIGMAS = (10, 30, 50, 70)
+SCALES = (2, 3, 4)
+
+
+def noise_seed(seed: int, dataset: str, image: str, sigma: float) -> int:
+    """A stable 63-bit seed per (seed, dataset, image, sigma), independent of run order and method."""
+    digest = hashlib.sha256(f"{seed}/{dataset}/{image}/{sigma:g}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") >> 1
+
+
+@dataclass(frozen=True)
+class GaussianNoise:
+    sigma: float
+    clip: bool = False   # the paper's code does not clip the noisy input
+
+    task = "denoise"
+
+    @property
+    def level(self) -> float:
+        return self.sigma
+
+    def target(self, clean: np.ndarray) -> np.ndarray:
+        return clean
+
+    def apply(self, clean: np.ndarray, seed: int) -> np.ndarray:
+        rng = np.random.default_rng(seed)
+        noisy = clean + self.sigma * rng.standard_normal(clean.shape)
+        return np.clip(noisy, 0, 255) if self.clip else noisy
+
+
+@dataclass(frozen=True)
+class BicubicSR:
+    """Bicubic down then up by `scale` (MATLAB imresize, float), the SRCNN/RED-Net SR input."""
+    scale: int
+
+    task = "sr"
+
+    @property
+    def level(self) -> int:
+        return self.scale
+
+    @property
+    def shave(self) -> int:
+        return self.scale
+
+    def target(self, clean: np.ndarray) -> np.ndarray:
+        return modcrop(clean, self.scale)
+
+    def downscale(self, clean: np.ndarray) -> np.ndarray:
+        return imresize(self.target(clean), 1.0 / self.scale)
+
+    def apply(self, clean: np.ndarray, seed: int = 0) -> np.ndarray:
+        target = self.target(clean)
+        return imresize(self.downscale(clean), self.scale, out_shape=target.shape)
+
+
+def parse_levels(task: str, text: str) -> list:
+    """'10,30,50' -> [10, 30, 50] with a clear error for anything invalid."""
+    values = []
+    for part in str(text).split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            value = float(part)
+        except ValueError:
+            raise UserError(f"invalid {'sigma' if task == 'denoise' else 'scale'} '{part}': give numbers separated by commas.") from None
+        if task == "denoise":
+            if not (0 < value <= 255):
+                raise UserError(f"invalid sigma {part}: noise sigma must be in (0, 255] on the 0..255 scale.")
+            values.append(int(value) if value.is_integer() else value)
+        else:
+            if not value.is_integer() or not (2 <= value <= 8):
+                raise UserError(f"invalid scale {part}: SR scale must be an integer from 2 to 8.")
+            values.append(int(value))
+    if not values:
+        raise UserError("no levels given: pass e.g. --sigma 10,30,50,70 or --scale 2,3,4.")
+    return values
+
+
+def make_degradation(task: str, level, clip_noise: bool = False):
+    if task == "denoise":
+        return GaussianNoise(level, clip=clip_noise)
+    if task == "sr":
+        return BicubicSR(int(level))
+    raise UserError(f"unknown task '{task}': use 'denoise' or 'sr'.")
