@@ -1,0 +1,22 @@
+"""Command line: `run_bench.py [--task ...]` evaluates, `run_bench.py train ...` trains."""
+from __future__ import annotations
+
+import sys
+
+from .errors import UserError
+
+
+def main(argv: list[str]) -> int:
+    try:
+        if argv and argv[0] == "train":
+            from .training.train import main as train_main
+            train_main(argv[1:])
+            return 0
+        from .runner import main as run_main
+        return run_main(argv) or 0
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: finished rows are saved; rerun the same command to continue.", file=sys.stderr)
+        return 130

@@ -1,0 +1,1 @@
+"""Training of the learned methods (RED-Net, SRCNN), kept apart from methods/ which only infers."""

@@ -1,0 +1,85 @@
+"""Random 50x50 training pairs (input, target) drawn from whole training images.
+
+Denoise: clean gray patches plus Gaussian noise whose sigma is drawn per patch
+from the training levels (one level = the per-sigma model, several = the
+paper's single model). SR: the bicubic down-up input is computed once per
+whole image and scale (so patches have no resize border effects) and aligned
+patches are cut from input and target. Everything lives on the training
+device, and the draws come from one seeded generator per rank.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from bench.degradations import BicubicSR
+from datasets.catalog import DatasetSpec
+from datasets.fetch import ImageRef
+from datasets.images import ground_truth
+
+
+class PatchSource:
+    def __init__(self, task: str, levels: list, refs: list[ImageRef], spec: DatasetSpec, patch: int = 50,
+                 device: str = "cpu", seed: int = 0, rank: int = 0, augment: bool = True):
+        self.task, self.levels, self.patch, self.device, self.augment = task, list(levels), patch, device, augment
+        self.generator = torch.Generator(device="cpu").manual_seed(seed * 1000 + rank)
+        self.noise_generator = torch.Generator(device=device).manual_seed(seed * 1000 + rank + 1)
+        self.targets: list[torch.Tensor] = []
+        self.inputs: dict[int, list[torch.Tensor]] = {}
+        for ref in refs:
+            clean = ground_truth(ref.path, spec)
+            if task == "sr":
+                clean = clean[: clean.shape[0] - clean.shape[0] % 12, : clean.shape[1] - clean.shape[1] % 12]
+            self.targets.append(torch.from_numpy((clean / 255.0).astype(np.float32)).to(device))
+            if task == "sr":
+                for scale in self.levels:
+                    degraded = BicubicSR(int(scale)).apply(clean)
+                    self.inputs.setdefault(int(scale), []).append(
+                        torch.from_numpy((degraded / 255.0).astype(np.float32)).to(device))
+
+    def _randint(self, high: int, n: int = 1) -> torch.Tensor:
+        return torch.randint(0, high, (n,), generator=self.generator)
+
+    def batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        p = self.patch
+        images = self._randint(len(self.targets), n).tolist()
+        level_ids = self._randint(len(self.levels), n).tolist()
+        transforms = self._randint(8, n).tolist() if self.augment else [0] * n
+        inputs, targets = [], []
+        for image, level_id, t in zip(images, level_ids, transforms):
+            target = self.targets[image]
+            h, w = target.shape
+            y = int(self._randint(h - p + 1)); x = int(self._randint(w - p + 1))
+            tgt = target[y:y + p, x:x + p]
+            if self.task == "sr":
+                inp = self.inputs[int(self.levels[level_id])][image][y:y + p, x:x + p]
+            else:
+                inp = None
+            if t:
+                tgt = _dihedral(tgt, t)
+                inp = _dihedral(inp, t) if inp is not None else None
+            targets.append(tgt)
+            inputs.append(inp)
+        target_batch = torch.stack(targets).unsqueeze(1)
+        if self.task == "sr":
+            input_batch = torch.stack(inputs).unsqueeze(1)
+        else:
+            sigmas = torch.tensor([float(self.levels[i]) / 255.0 for i in level_ids], device=self.device)
+            noise = torch.randn(target_batch.shape, generator=self.noise_generator, device=self.device)
+            input_batch = target_batch + noise * sigmas.view(-1, 1, 1, 1)
+        return input_batch.contiguous(), target_batch.contiguous()
+
+    def state(self) -> dict[str, torch.Tensor]:
+        return {"rng.patches": self.generator.get_state(), "rng.noise": self.noise_generator.get_state().cpu()}
+
+    def load_state(self, state: dict[str, torch.Tensor]) -> None:
+        self.generator.set_state(state["rng.patches"])
+        self.noise_generator.set_state(state["rng.noise"].to(self.noise_generator.device)
+                                       if self.noise_generator.device.type != "cpu" else state["rng.noise"])
+
+
+def _dihedral(x: torch.Tensor, t: int) -> torch.Tensor:
+    """One of the 8 flips/rotations of a 2-D tensor (t = 0..7)."""
+    if t & 4:
+        x = x.flip(-1)
+    return torch.rot90(x, t & 3, dims=(-2, -1))

@@ -1,0 +1,83 @@
+"""RED-Net (Mao, Shen & Yang, NIPS 2016): the network only; weights and inference live in red.py.
+
+N/2 convolutions then N/2 deconvolutions (3x3, stride 1, padding 1, ReLU, no pooling).
+Layers are numbered 1..N along the chain; the output of encoder layer i is
+mirrored by decoder layer N-i (same size and width). Skip styles:
+  'red'  - symmetric skips every `span` layers: the output of conv i (i = span, 2*span, ... < N/2)
+           is added to the pre-activation of deconv N-i, then ReLU (the paper's design);
+  'he'   - He et al. style block shortcuts: every `span` layers the block input is added
+           to the block output before its ReLU (paper Figure 3c);
+  'none' - a plain chain (RED10 and the no-skip ablations).
+The last deconvolution maps to the image channels without ReLU; the input is
+added back, so the network learns the residual.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class REDConfig:
+    depth: int = 30
+    width: int = 64
+    channels: int = 1
+    skip: str = "red"       # 'red' | 'he' | 'none'
+    span: int = 2
+    residual: bool = True   # add the input to the output (the paper's residual learning)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def skip_pairs(config: REDConfig) -> list[tuple[int, int]]:
+    """(source layer, destination layer) pairs, layers numbered 1..depth; source 0 is never used."""
+    n, half = config.depth, config.depth // 2
+    if config.skip == "none":
+        return []
+    if config.skip == "red":
+        return [(i, n - i) for i in range(config.span, half, config.span)]
+    if config.skip == "he":
+        return [(j - config.span, j) for j in range(2 * config.span, n, config.span)]
+    raise ValueError(f"unknown skip style '{config.skip}': use 'red', 'he' or 'none'")
+
+
+class REDNet(nn.Module):
+    def __init__(self, config: REDConfig = REDConfig()):
+        super().__init__()
+        if config.depth < 2 or config.depth % 2:
+            raise ValueError(f"RED depth must be an even number >= 2, got {config.depth}")
+        self.config = config
+        half, w, c = config.depth // 2, config.width, config.channels
+        self.encoder = nn.ModuleList(
+            nn.Conv2d(c if i == 0 else w, w, 3, padding=1) for i in range(half))
+        self.decoder = nn.ModuleList(
+            nn.ConvTranspose2d(w, c if i == half - 1 else w, 3, padding=1) for i in range(half))
+        self.skips = {dst: src for src, dst in skip_pairs(config)}
+
+    @property
+    def layers(self) -> list[nn.Module]:
+        return list(self.encoder) + list(self.decoder)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        outputs = {}   # layer index -> post-ReLU output, only for layers a skip reads
+        sources = set(self.skips.values())
+        h = x
+        n = self.config.depth
+        for index, layer in enumerate(self.layers, start=1):
+            h = layer(h)
+            if index in self.skips:
+                h = h + outputs[self.skips[index]]
+            if index < n:
+                h = torch.relu(h)
+                if index in sources:
+                    outputs[index] = h
+        return x + h if self.config.residual else h
+
+
+def red(depth: int, **kwargs) -> REDNet:
+    """The paper's models: RED10 has no skips, deeper ones have symmetric skips every two layers."""
+    skip = kwargs.pop("skip", "none" if depth <= 10 else "red")
+    return REDNet(REDConfig(depth=depth, skip=skip, **kwargs))

@@ -1,0 +1,88 @@
+"""Shipped weights: safetensors (never pickles) plus a JSON model card beside each file.
+
+The card records what produced the weights (model, task, levels, recipe,
+budget, device, validation PSNR, git commit) and their sha256, which loading
+checks before use.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from bench.errors import UserError
+
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+
+
+@dataclass
+class ModelCard:
+    name: str
+    architecture: str            # 'red' | 'srcnn'
+    config: dict                 # the network's config dataclass as a dict
+    task: str
+    levels: list
+    recipe: str
+    iterations: int
+    patches_seen: int
+    batch_size: int
+    patch_size: int
+    train_set: str
+    device: str
+    wall_seconds: float
+    budget: str                  # e.g. '12 min on 2 CPU cores'
+    val_psnr: float | None
+    val_protocol: str
+    git_commit: str
+    seed: int
+    sha256: str = ""
+    licence: str = "MIT (weights trained by redbench on BSDS500, research use)"
+    extra: dict = field(default_factory=dict)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def save(state_dict: dict, card: ModelCard, directory: Path) -> Path:
+    """Write `<name>.safetensors` and `<name>.json` atomically; returns the weights path."""
+    from safetensors.torch import save_file
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / f"{card.name}.safetensors"
+    tmp = target.with_suffix(".safetensors.tmp")
+    save_file({k: v.detach().cpu().contiguous() for k, v in state_dict.items()}, str(tmp))
+    card.sha256 = file_sha256(tmp)
+    os.replace(tmp, target)
+    card_tmp = directory / f"{card.name}.json.tmp"
+    card_tmp.write_text(json.dumps(asdict(card), indent=2) + "\n")
+    os.replace(card_tmp, directory / f"{card.name}.json")
+    return target
+
+
+def read_card(name: str, directory: Path = WEIGHTS_DIR) -> ModelCard:
+    card_path = directory / f"{name}.json"
+    if not card_path.is_file():
+        available = sorted(p.stem for p in directory.glob("*.json"))
+        raise UserError(f"no trained weights '{name}' in {directory} (available: {', '.join(available) or 'none'}); "
+                        f"train them with `python run_bench.py train ...` or pull the committed weights.")
+    return ModelCard(**json.loads(card_path.read_text()))
+
+
+def load(name: str, directory: Path = WEIGHTS_DIR) -> tuple[dict, ModelCard]:
+    """State dict and card, after checking the file's sha256 against the card."""
+    from safetensors.torch import load_file
+    card = read_card(name, directory)
+    path = directory / f"{name}.safetensors"
+    if not path.is_file():
+        raise UserError(f"weights file {path} is missing although its card exists; restore it from git.")
+    actual = file_sha256(path)
+    if actual != card.sha256:
+        raise UserError(f"checksum mismatch for {path}: card says {card.sha256[:12]}..., file is {actual[:12]}...; "
+                        f"the weights are corrupt or were replaced: restore them from git or retrain.")
+    return load_file(str(path)), card
