@@ -1,0 +1,21 @@
+"""BM3D (Dabov et al. 2007) from the `bm3d` package (non-commercial licence), given the true sigma."""
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Method
+from .registry import register_method
+
+
+@register_method("bm3d", tasks=("denoise",), description="BM3D, pip package bm3d (Makinen et al.), true sigma")
+class BM3D(Method):
+    name = "bm3d"
+    tasks = ("denoise",)
+
+    def __init__(self, task: str = "denoise"):
+        pass
+
+    def restore(self, degraded, degradation):
+        import bm3d
+        # the package works on any scale as long as sigma_psd matches it
+        return np.asarray(bm3d.bm3d(degraded, sigma_psd=float(degradation.sigma)), dtype=np.float64)

@@ -1,0 +1,31 @@
+"""The paper's x8 self-ensemble: restore each flip/rotation, undo it, average."""
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Method
+
+
+def dihedral(image: np.ndarray, t: int) -> np.ndarray:
+    """One of the 8 flips/rotations (t = 0..7)."""
+    if t & 4:
+        image = image[:, ::-1]
+    return np.rot90(image, t & 3)
+
+
+def undo_dihedral(image: np.ndarray, t: int) -> np.ndarray:
+    image = np.rot90(image, -(t & 3))
+    return image[:, ::-1] if t & 4 else image
+
+
+class SelfEnsemble(Method):
+    def __init__(self, inner: Method):
+        self.inner = inner
+        self.name = inner.name + "+"
+        self.tasks = inner.tasks
+        self.uses_torch = inner.uses_torch
+
+    def restore(self, degraded, degradation):
+        outputs = [undo_dihedral(self.inner.restore(np.ascontiguousarray(dihedral(degraded, t)), degradation), t)
+                   for t in range(8)]
+        return np.mean(outputs, axis=0)

@@ -1,0 +1,87 @@
+"""Method registry: `@register_method('name', tasks=(...))` on a class or factory.
+
+`get_method('red30+')` builds the x8 self-ensemble of any method registered
+with `ensemble=True`; unknown names get a did-you-mean error.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Callable
+
+from bench.errors import UserError
+
+
+@dataclass(frozen=True)
+class MethodEntry:
+    name: str
+    factory: Callable
+    tasks: tuple[str, ...]
+    description: str
+    ensemble: bool = False        # supports the '+' suffix (x8 flip/rotate self-ensemble)
+    reported_only: bool = False   # published numbers only, nothing to run
+
+
+_REGISTRY: dict[str, MethodEntry] = {}
+
+
+def register_method(name: str, tasks: tuple[str, ...], description: str = "", ensemble: bool = False,
+                    reported_only: bool = False):
+    def decorator(factory):
+        if name in _REGISTRY:
+            raise ValueError(f"method '{name}' registered twice")
+        _REGISTRY[name] = MethodEntry(name, factory, tuple(tasks), description, ensemble, reported_only)
+        return factory
+    return decorator
+
+
+def registered() -> dict[str, MethodEntry]:
+    _load_all()
+    return dict(_REGISTRY)
+
+
+def entry(name: str) -> MethodEntry:
+    _load_all()
+    base = name[:-1] if name.endswith("+") else name
+    if base not in _REGISTRY:
+        close = difflib.get_close_matches(name, list(_REGISTRY), n=1, cutoff=0.5)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        runnable = sorted(n for n, e in _REGISTRY.items() if not e.reported_only)
+        raise UserError(f"unknown method '{name}'.{hint} Runnable methods: {', '.join(runnable)}.")
+    found = _REGISTRY[base]
+    if name.endswith("+") and not found.ensemble:
+        raise UserError(f"method '{base}' has no self-ensemble variant ('{name}'); only learned methods do.")
+    return found
+
+
+def check_method(name: str, task: str) -> MethodEntry:
+    found = entry(name)
+    if found.reported_only:
+        raise UserError(f"'{name}' has published numbers only (no implementation here); they appear in the "
+                        f"tables automatically, so drop it from --methods.")
+    if task not in found.tasks:
+        raise UserError(f"method '{name}' cannot do task '{task}' (it does: {', '.join(found.tasks)}); "
+                        f"pick another method or task.")
+    return found
+
+
+def get_method(name: str, task: str):
+    """A ready-to-use method instance for `task`."""
+    found = check_method(name, task)
+    method = found.factory(task=task)
+    if name.endswith("+"):
+        from .ensemble import SelfEnsemble
+        method = SelfEnsemble(method)
+    return method
+
+
+_LOADED = False
+
+
+def _load_all() -> None:
+    # Importing the method modules fills the registry; one line per method file.
+    global _LOADED
+    if _LOADED:
+        return
+    _LOADED = True
+    from . import bicubic, bm3d_denoise, red, reported, srcnn, tv  # noqa: F401
