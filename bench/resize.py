@@ -27,6 +27,11 @@ def modcrop(image: np.ndarray, scale: int) -> np.ndarray:
     return image[: h - h % scale, : w - w % scale]
 
 
+def matlab_round(x: np.ndarray) -> np.ndarray:
+    """MATLAB rounds halves away from zero; numpy's round goes to even."""
+    return np.sign(x) * np.floor(np.abs(x) + 0.5)
+
+
 def to_uint8(image: np.ndarray) -> np.ndarray:
     """Clip and round to 8 bits, as MATLAB's uint8() does."""
-    return np.clip(np.round(image), 0, 255).astype(np.uint8)
+    return np.clip(matlab_round(np.asarray(image, dtype=np.float64)), 0, 255).astype(np.uint8)

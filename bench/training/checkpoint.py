@@ -39,5 +39,5 @@ def load_checkpoint(path: Path, model: torch.nn.Module, optimizer: torch.optim.O
         state = {key.split(".", 2)[2]: v for key, v in tensors.items() if key.startswith(f"adam.{index}.")}
         if state:
             optimizer.state[param] = {k: (v if k == "step" else v.to(device)) for k, v in state.items()}
-    rng = {k: v for k, v in tensors.items() if k.startswith("rng.")}
+    rng = {k: v for k, v in tensors.items() if not k.startswith(("model.", "adam."))}
     return rng, counters

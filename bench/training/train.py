@@ -67,6 +67,7 @@ class TrainConfig:
     val_every: int = 50
     log_every: int = 10
     publish: bool = False
+    stop_after: int | None = None   # end this invocation after N steps (checkpointed; rerun to continue)
 
 
 def build_model(config: TrainConfig) -> torch.nn.Module:
@@ -208,11 +209,9 @@ def train(config: TrainConfig) -> Path | None:
         if is_main:
             save_checkpoint(checkpoint, model, optimizer, rng, counters)
 
-    last_save = time.monotonic()
-    last_val = None
-    running = []
-    model.train()
-    while progress() < 1.0:
+    state = {"last_save": time.monotonic(), "last_val": None, "running": []}
+
+    def step() -> None:
         tick = time.monotonic()
         lr = lr_at(config, progress())
         for group in optimizer.param_groups:
@@ -229,7 +228,7 @@ def train(config: TrainConfig) -> Path | None:
         if use_bf16:
             torch.cuda.synchronize()
         step_seconds = time.monotonic() - tick
-        if world > 1:   # every rank stops at the same step: agree on elapsed time
+        if world > 1:   # every rank must stop at the same step: agree on elapsed time
             import torch.distributed as dist
             t = torch.tensor([step_seconds], device=device)
             dist.all_reduce(t, op=dist.ReduceOp.MAX)
@@ -237,28 +236,50 @@ def train(config: TrainConfig) -> Path | None:
         counters["step"] += 1
         counters["patches"] += batch_size * world
         counters["seconds"] += step_seconds
-        running.append(loss.item())
+        state["running"].append(loss.item())
         val = ""
         if is_main and (counters["step"] % config.val_every == 0 or progress() >= 1.0):
-            last_val = validate(model, val_pairs, device)
-            val = f"{last_val:.3f}"
+            state["last_val"] = validate(model, val_pairs, device)
+            val = f"{state['last_val']:.3f}"
         if is_main and (counters["step"] % config.log_every == 0 or val):
+            mean_loss = float(np.mean(state["running"]))
             writer.writerow([counters["step"], counters["patches"], f"{counters['seconds']:.1f}", f"{lr:.3g}",
-                             f"{np.mean(running):.6g}", val])
+                             f"{mean_loss:.6g}", val])
             log_file.flush()
             print(f"{name} step {counters['step']} patches {counters['patches']} {counters['seconds']:.0f}s "
-                  f"loss {np.mean(running):.5f} lr {lr:.2g}" + (f" val {val} dB" if val else ""), flush=True)
-            running = []
-        if time.monotonic() - last_save > config.checkpoint_seconds:
+                  f"loss {mean_loss:.5f} lr {lr:.2g}" + (f" val {val} dB" if val else ""), flush=True)
+            state["running"] = []
+        if time.monotonic() - state["last_save"] > config.checkpoint_seconds:
             save_state()
-            last_save = time.monotonic()
+            state["last_save"] = time.monotonic()
+
+    model.train()
+    steps_this_run = 0
+    try:
+        while progress() < 1.0 and (config.stop_after is None or steps_this_run < config.stop_after):
+            step()
+            steps_this_run += 1
+    except KeyboardInterrupt:
+        save_state()
+        print(f"interrupted: checkpoint saved at step {counters['step']}; rerun the same command to resume.")
+        raise
+    finally:
+        if log_file:
+            log_file.close()
     save_state()
-    if log_file:
-        log_file.close()
+    if progress() < 1.0:
+        if is_main:
+            print(f"paused at step {counters['step']} (--stop-after); rerun the same command to continue.")
+        return None
     if not is_main:
         return None
-    if last_val is None:
-        last_val = validate(model, val_pairs, device)
+    last_val = state["last_val"] if state["last_val"] is not None else validate(model, val_pairs, device)
+    return _publish(config, model, counters, levels, batch_size, world, device, name, out, log_path, last_val)
+
+
+def _publish(config: TrainConfig, model, counters: dict, levels: list, batch_size: int, world: int, device: str,
+             name: str, out: Path, log_path: Path, last_val: float) -> Path:
+    """Final weights, model card and curves; --publish copies them into methods/weights/."""
     cores = torch.get_num_threads()
     device_words = torch.cuda.get_device_name() if device.startswith("cuda") else f"CPU, {cores} threads"
     card = weights_io.ModelCard(
@@ -277,7 +298,7 @@ def train(config: TrainConfig) -> Path | None:
     try:
         from bench.plots import plot_training_curves
         plot_training_curves([log_path], out / "curves.png", labels=[name])
-    except Exception as exc:  # a missing plot must not lose the trained weights
+    except Exception as exc:  # a failed plot must not lose the trained weights
         print(f"warning: could not plot curves: {exc}")
     if config.publish:
         for suffix in (".safetensors", ".json"):
@@ -286,7 +307,6 @@ def train(config: TrainConfig) -> Path | None:
     print(f"done: {path} val {last_val:.3f} dB after {counters['step']} steps / {counters['seconds']:.0f} s")
     return path
 
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = TrainConfig()
     for key, value in asdict(defaults).items():
@@ -294,7 +314,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         if isinstance(value, bool):
             parser.add_argument(flag, action="store_true", default=value)
         else:
-            kind = {"lr": float, "minutes": float, "iters": int, "batch_size": int, "threads": int}.get(key, type(value) if value is not None else str)
+            kind = {"lr": float, "minutes": float, "iters": int, "batch_size": int, "threads": int, "stop_after": int}.get(key, type(value) if value is not None else str)
             parser.add_argument(flag, type=kind, default=value)
 
 

@@ -1,0 +1,147 @@
+"""Tests for bench/tables.py on a small hand-built result frame (no data files)."""
+import re
+
+import pandas as pd
+import pytest
+
+from bench.tables import (render_single_vs_separate, render_table, summarize,
+                          write_tables)
+
+# (dataset, method, level) -> PSNR of images a and b; SSIM is psnr / 40 for simplicity.
+_PSNR = {
+    ('set12', 'bm3d', 10): (34.00, 34.20), ('set12', 'red30', 10): (34.60, 35.00),
+    ('set12', 'bm3d', 30): (28.00, 28.40), ('set12', 'red30', 30): (29.00, 29.34),
+    ('bsd200-half', 'bm3d', 10): (32.00, 32.40), ('bsd200-half', 'red30', 10): (33.00, 33.20),
+    ('bsd200-half', 'bm3d', 30): (27.00, 27.20), ('bsd200-half', 'red30', 30): (28.00, 28.10),
+}
+_SR = {('bicubic', 2): (33.00, 34.00), ('red30', 2): (37.00, 38.00),
+       ('bicubic', 4): (28.00, 28.50), ('red30', 4): (31.00, 31.50)}
+
+
+@pytest.fixture
+def rows():
+    out = []
+    for (ds, m, lvl), vals in _PSNR.items():
+        for img, v in zip('ab', vals):
+            out.append(dict(task='denoise', dataset=ds, image=img, method=m, level=lvl,
+                            psnr=v, ssim=v / 40, seconds=2.0 if img == 'a' else 4.0))
+    for (m, lvl), vals in _SR.items():
+        for img, v in zip(('baby', 'bird'), vals):
+            out.append(dict(task='sr', dataset='set5', image=img, method=m, level=lvl,
+                            psnr=v, ssim=v / 40, seconds=1.0))
+    return pd.DataFrame(out)
+
+
+def _md_row(text, metric, level):
+    """Map column header -> cell text for one markdown row."""
+    lines = [ln for ln in text.splitlines() if ln.startswith('|')]
+    headers = [h.strip() for h in lines[0].strip('|').split('|')]
+    for ln in lines[2:]:
+        cells = [c.strip() for c in ln.strip('|').split('|')]
+        if cells[:2] == [metric, str(level)]:
+            return dict(zip(headers, cells))
+    raise AssertionError(f"row {metric} {level} not found")
+
+
+def test_summarize_means(rows):
+    s = summarize(rows).set_index(['task', 'dataset', 'method', 'level'])
+    r = s.loc[('denoise', 'set12', 'red30', 30)]
+    assert r['psnr'] == pytest.approx(29.17)
+    assert r['ssim'] == pytest.approx(29.17 / 40)
+    assert r['seconds'] == pytest.approx(3.0)
+    assert r['n_images'] == 2
+    assert s.loc[('sr', 'set5', 'red30', 4), 'psnr'] == pytest.approx(31.25)
+    assert len(s) == 12
+
+
+def test_paper_value_and_difference(rows):
+    md = render_table(rows, 'denoise', 'bsd200-half')
+    row = _md_row(md, 'PSNR', 30)
+    assert row['red30'] == '**28.05** (paper 27.95, +0.10)'
+    assert row['bm3d'] == '27.10 (paper 27.31, -0.21)'
+    assert row['wnnm (paper)'] == '27.48'
+    # The only published SSIM here is RED30 sigma 30 = 0.8019.
+    assert re.search(r'\(paper 0\.8019, -0\.10\d\d\)$', _md_row(md, 'SSIM', 30)['red30'])
+    assert _md_row(md, 'SSIM', 30)['bm3d'].count('paper') == 0
+    assert '1/2 size' in md and 'Table 2' in md
+
+
+def test_bold_falls_on_best_cell(rows):
+    md = render_table(rows, 'denoise', 'bsd200-half')
+    row10 = _md_row(md, 'PSNR', 10)
+    # Ours (33.10) lose to the paper's RED20 (33.59) at sigma 10.
+    assert [h for h, c in row10.items() if '**' in c] == ['red20 (paper)']
+    assert row10['red20 (paper)'] == '**33.59**'
+    row30 = _md_row(md, 'PSNR', 30)
+    assert [h for h, c in row30.items() if '**' in c] == ['red30']
+
+
+def test_column_order(rows):
+    md = render_table(rows, 'denoise', 'set12')
+    headers = [h.strip() for h in md.splitlines()[2].strip('|').split('|')]
+    assert headers == ['Metric', 'sigma', 'epll (paper)', 'ncsr (paper)', 'pclr (paper)',
+                       'pgpd (paper)', 'wnnm (paper)', 'red10 (paper)', 'red20 (paper)',
+                       'bm3d', 'red30']
+    assert md.index('PSNR | 10') < md.index('PSNR | 30') < md.index('SSIM | 10')
+
+
+def test_substitute_label_for_set12(rows):
+    md = render_table(rows, 'denoise', 'set12')
+    assert "SUBSTITUTE: Set12 instead of the paper's 14 images" in md
+    assert 'set12, 2 images' in md
+    # 29.17 beats every published Table 1 value at sigma 30 (RED30 29.17 is the paper's own).
+    assert _md_row(md, 'PSNR', 30)['red30'] == '**29.17** (paper 29.17, +0.00)'
+    assert 'SUBSTITUTE' not in render_table(rows, 'denoise', 'bsd200-half')
+
+
+def test_sr_table(rows):
+    md = render_table(rows, 'sr', 'set5')
+    row = _md_row(md, 'PSNR', 'x4')
+    assert row['bicubic'] == '28.25 (paper 28.42, -0.17)'
+    assert row['red30'] == '31.25 (paper 31.51, -0.26)'
+    assert row['red20 (paper)'] == '**31.40**'  # paper's RED20 beats our 31.25
+    assert 'srcnn (paper)' in row and 'scale' in row
+
+
+def _balanced(tex):
+    depth = 0
+    for ch in re.sub(r'\\[{}]', '', tex):
+        depth += {'{': 1, '}': -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def test_latex(rows):
+    tex = render_table(rows, 'denoise', 'set12', fmt='latex')
+    assert r'\textbf{' in tex and '**' not in tex
+    assert _balanced(tex)
+    assert r'\begin{tabular}' in tex and r'\end{table}' in tex
+    assert r'\textbf{29.17} (paper 29.17, +0.00)' in tex
+    assert '–' not in tex  # no raw unicode dash in LaTeX
+    assert '_' not in tex.replace(r'\_', '')
+    with pytest.raises(ValueError):
+        render_table(rows, 'denoise', 'set12', fmt='html')
+
+
+def test_single_vs_separate(rows):
+    md = render_single_vs_separate(rows, 'denoise', 'bsd200-half')
+    row = _md_row(md, 'PSNR', 30)
+    assert row['red30 (ours, single model)'] == '**28.05** (paper 27.88, +0.17)'
+    assert row['red30 per level (paper, Table 2)'] == '27.95'
+    assert row['red30-single (paper, Table 6)'] == '27.88'
+    assert 'Table 6' in md
+    tex = render_single_vs_separate(rows, 'sr', 'set5', fmt='latex')
+    assert 'Table 7' in tex and _balanced(tex)
+
+
+def test_write_tables(rows, tmp_path):
+    paths = write_tables(rows, tmp_path / 'out')
+    names = sorted(p.name for p in paths)
+    assert names == sorted(['table_denoise_set12.md', 'table_denoise_set12.tex',
+                            'table_denoise_bsd200-half.md', 'table_denoise_bsd200-half.tex',
+                            'table_sr_set5.md', 'table_sr_set5.tex', 'tables.md'])
+    assert all(p.exists() and p.stat().st_size > 0 for p in paths)
+    combined = (tmp_path / 'out' / 'tables.md').read_text()
+    assert 'SUBSTITUTE' in combined and 'Table 3' in combined and 'Table 2' in combined
+    assert not list((tmp_path / 'out').glob('*.tmp'))
