@@ -76,7 +76,8 @@ def evaluate(item: WorkItem) -> dict:
     if item.threads:
         import torch
         torch.set_num_threads(item.threads)
-    clean = _ground_truth(item.path, item.dataset)
+    from .cluster import worker_path
+    clean = _ground_truth(worker_path(item.dataset, item.image, item.path), item.dataset)
     degradation = make_degradation(item.task, item.level, item.clip)
     seed = noise_seed(item.seed, item.dataset, item.image, item.level) if item.task == "denoise" else 0
     degraded = degradation.apply(clean, seed)
@@ -175,7 +176,7 @@ def run(config: RunConfig, argv: list[str], progress: bool = True) -> dict:
     out = Path(config.out)
     store = RowStore(out / "rows.csv")
     items, digests = plan(config, store)
-    weights = _preload_methods(config)
+    weights = _preload_methods(config) if items else {}
     planned = len(items)
     reused = sum(1 for r in store.rows if r["task"] == config.task)
     print(f"{planned} restorations to run, {reused} {config.task} rows reused from {out / 'rows.csv'}",

@@ -30,7 +30,7 @@ NOTES = {
     'bsd200-half': "Size: BSD200 at 1/2 size (bicubic); the paper used images 'resized "
                    "to smaller ones', and the factor 1/2 is inferred, not stated.",
 }
-_BASELINES = ('bicubic', 'tv', 'bm3d', 'epll', 'ncsr', 'pclr', 'pgpd', 'wnnm')
+_BASELINES = ('bicubic', 'bm3d', 'tv', 'epll', 'ncsr', 'pclr', 'pgpd', 'wnnm')
 _NETS = ('srcnn', 'red10', 'red20', 'red30', 'red30+')
 _METRICS = (('PSNR', 'psnr', 2), ('SSIM', 'ssim', 4))
 _FORMATS = ('markdown', 'latex')

@@ -14,17 +14,15 @@ from .base import Method
 from .rednet import REDConfig, REDNet
 from .registry import register_method
 from .torch_inference import apply_network
-from .weights import load
+from .weights import load, split_ref
 
 TILE = int(os.environ.get("REDBENCH_TILE", "256"))
-# receptive-field radius: one pixel per 3x3 layer
-MARGIN = {10: 10, 20: 20, 30: 30}
 
 
 @lru_cache(maxsize=8)
 def load_network(weights_name: str) -> tuple[torch.nn.Module, object]:
     from .srcnn_net import SRCNN, SRCNNConfig
-    state, card = load(weights_name)
+    state, card = load(*split_ref(weights_name))
     net = REDNet(REDConfig(**card.config)) if card.architecture == "red" else SRCNN(SRCNNConfig(**card.config))
     net.load_state_dict(state)
     net.eval()
@@ -38,6 +36,12 @@ class TrainedNetwork(Method):
     def __init__(self, name: str, task: str, weights_name: str):
         self.name, self.tasks, self.weights_name = name, (task,), weights_name
         self.net, self.card = load_network(weights_name)
+        if self.card.task != task:
+            from bench.errors import UserError
+            raise UserError(f"weights '{weights_name}' were trained for {self.card.task}, not {task}.")
+        depth = self.card.config.get("depth")
+        if depth:   # tiles overlap by the receptive-field radius (one pixel per 3x3 layer)
+            self.margin = depth + 2
 
     def restore(self, degraded, degradation):
         return apply_network(self.net, degraded, tile=TILE, margin=self.margin)
@@ -45,9 +49,7 @@ class TrainedNetwork(Method):
 
 def _red(depth: int):
     def factory(task: str) -> TrainedNetwork:
-        method = TrainedNetwork(f"red{depth}", task, f"red{depth}-{task}")
-        method.margin = MARGIN[depth]
-        return method
+        return TrainedNetwork(f"red{depth}", task, f"red{depth}-{task}")
     return factory
 
 

@@ -43,6 +43,8 @@ def registered() -> dict[str, MethodEntry]:
 def entry(name: str) -> MethodEntry:
     _load_all()
     base = name[:-1] if name.endswith("+") else name
+    if base.startswith("net:"):
+        return _weights_entry(base)
     if base not in _REGISTRY:
         close = difflib.get_close_matches(name, list(_REGISTRY), n=1, cutoff=0.5)
         hint = f" Did you mean '{close[0]}'?" if close else ""
@@ -73,6 +75,15 @@ def get_method(name: str, task: str):
         from .ensemble import SelfEnsemble
         method = SelfEnsemble(method)
     return method
+
+
+def _weights_entry(name: str) -> MethodEntry:
+    """'net:<weights>' evaluates any trained network: a name in methods/weights/ or a path without suffix."""
+    from .red import TrainedNetwork
+    from .weights import read_card, split_ref
+    card = read_card(*split_ref(name[4:]))
+    return MethodEntry(name, lambda task: TrainedNetwork(name, task, name[4:]), (card.task,),
+                       f"trained network {name[4:]}", ensemble=True)
 
 
 _LOADED = False

@@ -65,6 +65,14 @@ def save(state_dict: dict, card: ModelCard, directory: Path) -> Path:
     return target
 
 
+def split_ref(ref: str) -> tuple[str, Path]:
+    """'red30-denoise' -> (name, WEIGHTS_DIR); 'runs/x/red10-denoise' -> (name, runs/x)."""
+    if "/" in ref or "\\" in ref:
+        path = Path(ref)
+        return path.name.removesuffix(".safetensors"), path.parent
+    return ref, WEIGHTS_DIR
+
+
 def read_card(name: str, directory: Path = WEIGHTS_DIR) -> ModelCard:
     card_path = directory / f"{name}.json"
     if not card_path.is_file():
