@@ -46,7 +46,7 @@ def _dask_backend(address: str | None, jobs: int):
     with contextlib.ExitStack() as stack:
         if address:
             try:
-                client = stack.enter_context(Client(address, timeout="30s"))
+                client = stack.enter_context(Client(address))
             except OSError as exc:
                 raise UserError(f"cannot reach the dask scheduler at {address} ({exc}); start it with "
                                 f"`dask scheduler` or fix --scheduler / ${DASK_ADDRESS_ENV}.") from None

@@ -52,7 +52,7 @@ class RunConfig:
     clip_noise: bool = False
     data_dir: str | None = None
     backend: str = "loky"
-    scheduler: str | None = None   # dask scheduler address (or $DASK_SCHEDULER_ADDRESS)
+    scheduler: str | None = None   # dask scheduler / ray address (or $DASK_SCHEDULER_ADDRESS / $RAY_ADDRESS)
     tables: bool = True
     extra: dict = field(default_factory=dict)
 
@@ -208,7 +208,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--clip-noise", action="store_true", help="clip noisy inputs to [0,255] (paper: no)")
     parser.add_argument("--data-dir", help="local dataset mirror (else $REDBENCH_DATA_DIR, else download)")
     parser.add_argument("--backend", choices=BACKENDS, default="loky", help="joblib backend for evaluation")
-    parser.add_argument("--scheduler", help="dask scheduler address (else $DASK_SCHEDULER_ADDRESS, else a local cluster)")
+    parser.add_argument("--scheduler", help="dask scheduler / ray address (else $DASK_SCHEDULER_ADDRESS / $RAY_ADDRESS, "
+                        "else a local cluster)")
+    parser.add_argument("--reproduce", action="store_true",
+                        help="regenerate every table and figure of the paper and results/REPORT.md (cached)")
+    parser.add_argument("--no-train", action="store_true", help="with --reproduce: never train, use stored logs")
+    parser.add_argument("--force-figures", action="store_true", help="with --reproduce: re-render all figures")
     parser.add_argument("--list-methods", action="store_true", help="list registered methods and exit")
     parser.add_argument("--list-datasets", action="store_true", help="list datasets and exit")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -245,6 +250,12 @@ def main(argv: list[str]) -> int:
         from datasets.catalog import SPECS
         for name, spec in SPECS.items():
             print(f"{name:14s} {','.join(spec.tasks):12s} {spec.description}")
+        return 0
+    if args.reproduce:
+        from .reproduce import reproduce
+        report = reproduce(args.jobs, args.data_dir, train=not args.no_train, force_figures=args.force_figures,
+                           argv=argv)
+        print(f"report written: {report}")
         return 0
     config = config_from_args(args)
     totals = run(config, argv, progress=not args.quiet)

@@ -81,3 +81,43 @@ def red(depth: int, **kwargs) -> REDNet:
     """The paper's models: RED10 has no skips, deeper ones have symmetric skips every two layers."""
     skip = kwargs.pop("skip", "none" if depth <= 10 else "red")
     return REDNet(REDConfig(depth=depth, skip=skip, **kwargs))
+
+
+@dataclass(frozen=True)
+class StridedConfig:
+    """Paper Figure 3(a): 5 conv + 5 deconv with stride 3 (243 -> 1 -> 243), with or without skips."""
+    layers: int = 5
+    width: int = 64
+    channels: int = 1
+    skips: bool = True
+
+    @property
+    def input_size(self) -> int:
+        return 3 ** self.layers
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class StridedRED(nn.Module):
+    def __init__(self, config: StridedConfig = StridedConfig()):
+        super().__init__()
+        self.config = config
+        n, w, c = config.layers, config.width, config.channels
+        self.encoder = nn.ModuleList(nn.Conv2d(c if i == 0 else w, w, 3, stride=3) for i in range(n))
+        self.decoder = nn.ModuleList(nn.ConvTranspose2d(w, c if i == n - 1 else w, 3, stride=3) for i in range(n))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        features = []
+        h = x
+        for conv in self.encoder:
+            h = torch.relu(conv(h))
+            features.append(h)
+        n = self.config.layers
+        for j, deconv in enumerate(self.decoder, start=1):
+            h = deconv(h)
+            if j < n:
+                if self.config.skips:
+                    h = h + features[n - 1 - j]   # mirrored encoder map, same size
+                h = torch.relu(h)
+        return x + h if self.config.skips else h

@@ -73,6 +73,9 @@ class TrainConfig:
 def build_model(config: TrainConfig) -> torch.nn.Module:
     if config.model == "srcnn":
         return SRCNN(SRCNNConfig())
+    if config.model in ("strided5", "strided5-noskip"):
+        from methods.rednet import StridedConfig, StridedRED
+        return StridedRED(StridedConfig(width=config.width, skips=config.model == "strided5"))
     if config.model.startswith("red") and config.model[3:].isdigit():
         depth = int(config.model[3:])
         skip = config.skip or ("none" if depth <= 10 else "red")
@@ -94,10 +97,11 @@ def lr_at(config: TrainConfig, progress: float) -> float:
 def _validation_set(config: TrainConfig, levels: list) -> list[tuple[np.ndarray, np.ndarray, object]]:
     spec = get_spec("bsd200")
     pairs = []
+    crop = 243 if config.model.startswith("strided") else VAL_CROP   # strided nets need 3^5 inputs
     for i, ref in enumerate(dataset_files("bsd200", config.data_dir)[:VAL_IMAGES]):
         clean = ground_truth(ref.path, spec)
         h, w = clean.shape
-        clean = clean[(h - VAL_CROP) // 2:(h + VAL_CROP) // 2, (w - VAL_CROP) // 2:(w + VAL_CROP) // 2]
+        clean = clean[(h - crop) // 2:(h - crop) // 2 + crop, (w - crop) // 2:(w - crop) // 2 + crop]
         for level in levels:
             degradation = make_degradation(config.task, level)
             pairs.append((degradation.target(clean), degradation.apply(clean, seed=1000 + i), degradation))
@@ -283,7 +287,7 @@ def _publish(config: TrainConfig, model, counters: dict, levels: list, batch_siz
     cores = torch.get_num_threads()
     device_words = torch.cuda.get_device_name() if device.startswith("cuda") else f"CPU, {cores} threads"
     card = weights_io.ModelCard(
-        name=name, architecture="srcnn" if config.model == "srcnn" else "red",
+        name=name, architecture="red" if config.model.startswith("red") else config.model.split("-")[0],
         config=model.config.as_dict(), task=config.task, levels=levels, recipe=config.recipe,
         iterations=counters["step"], patches_seen=counters["patches"], batch_size=batch_size * world,
         patch_size=config.patch, train_set=config.train_set, device=device_words,
