@@ -67,6 +67,7 @@ def _ray_backend(address: str | None, jobs: int):
     except ImportError as exc:
         raise _missing("ray", exc) from None
     register_ray()
+    _register_ray_generator_backend()
     started = not ray.is_initialized()
     if started:
         if address:
@@ -80,6 +81,23 @@ def _ray_backend(address: str | None, jobs: int):
     finally:
         if started:
             ray.shutdown()   # disconnects this driver; a remote cluster keeps running
+
+
+def _register_ray_generator_backend() -> None:
+    """Ray's joblib backend, allowed to stream results (runner.execute stores each row as it arrives).
+
+    RayBackend inherits `supports_return_generator = False` from joblib's multiprocessing backend,
+    whose stdlib pool can deadlock when a generator is finalized in the pool's result thread; Ray's
+    pool has its own result thread and aborts from the caller's thread, so streaming is safe there
+    (tests/test_cluster.py runs it, errors included).
+    """
+    from joblib import register_parallel_backend
+    from ray.util.joblib.ray_backend import RayBackend
+
+    class StreamingRayBackend(RayBackend):
+        supports_return_generator = True
+
+    register_parallel_backend("ray", StreamingRayBackend)
 
 
 def _import_path() -> list[str]:

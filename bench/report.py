@@ -15,13 +15,12 @@ from methods.paper_numbers import lookup
 
 from .analysis import paired_difference, runtime_table
 from .rows import KEY
-from .tables import (NOTES, _level_text, _paper_dataset, _paper_table, _write_atomic,
+from .tables import (_SINGLE_TABLE, NOTES, _level_text, _paper_dataset, _paper_table, _write_atomic,
                      render_single_vs_separate, render_table, summarize)
 
 OURS = 'red30'
 # Baselines RED30 is paired against, per task.
 PAIRED = {'denoise': ('bm3d',), 'sr': ('bicubic', 'srcnn')}
-_SINGLE_TABLE = {'denoise': 6, 'sr': 7}
 BELOW_DB = 0.1
 
 
@@ -155,7 +154,7 @@ def _section_data(rows, runs) -> str:
 def _section_tables(rows) -> str:
     text = ['## Tables 1-5: means per dataset and level', '']
     for task, dataset in _pairs(rows):
-        text += [render_table(rows, task, dataset, 'markdown'), '']
+        text.append(render_table(rows, task, dataset, 'markdown'))
     return '\n'.join(text)
 
 
@@ -167,7 +166,7 @@ def _section_single(rows) -> str:
     if not pairs:
         return '\n'.join(text + [f'No {OURS} rows.', ''])
     for task, dataset in pairs:
-        text += [render_single_vs_separate(rows, task, dataset, OURS, 'markdown'), '']
+        text.append(render_single_vs_separate(rows, task, dataset, OURS, 'markdown'))
     return '\n'.join(text)
 
 

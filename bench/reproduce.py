@@ -87,7 +87,7 @@ def make_figures(data_dir: str | None, force: bool = False) -> dict[str, str]:
 
 
 def reproduce(jobs: int = 0, data_dir: str | None = None, train: bool = True, force_figures: bool = False,
-              argv: list[str] | None = None) -> Path:
+              argv: list[str] | None = None, budget_scale: float = 1.0) -> Path:
     from .experiments import EXPERIMENTS, is_done, run_experiment
     from .report import render_report
     for exp in EXPERIMENTS:
@@ -96,7 +96,7 @@ def reproduce(jobs: int = 0, data_dir: str | None = None, train: bool = True, fo
         if not train:
             raise UserError(f"experiment {exp.name} has no stored log; run without --no-train to train it.")
         _say(f"training experiment {exp.name}")
-        run_experiment(exp, data_dir)
+        run_experiment(exp, data_dir, scale=budget_scale)
     for label, config in evaluation_runs(data_dir):
         config.jobs, config.data_dir = jobs, data_dir
         _say(f"evaluating {label}: {','.join(config.methods)} on {','.join(config.datasets)}")

@@ -56,3 +56,6 @@ def write_run_json(path: Path, config: dict, datasets: dict, weights: dict, tota
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(record, indent=2, default=str) + "\n")
     os.replace(tmp, path)
+    # run.json is the latest run; runs.jsonl keeps every run that wrote into this folder
+    with open(path.with_name("runs.jsonl"), "a") as fh:
+        fh.write(json.dumps(record, default=str) + "\n")

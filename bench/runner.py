@@ -70,18 +70,22 @@ def _method(name: str, task: str):
     return get_method(name, task)
 
 
+def degrade(item: WorkItem):
+    """(degradation, degraded input, target, noise seed): the exact input every method sees for `item`."""
+    from .cluster import worker_path
+    clean = _ground_truth(worker_path(item.dataset, item.image, item.path), item.dataset)
+    degradation = make_degradation(item.task, item.level, item.clip)
+    seed = noise_seed(item.seed, item.dataset, item.image, item.level) if item.task == "denoise" else 0
+    return degradation, degradation.apply(clean, seed), degradation.target(clean), seed
+
+
 def evaluate(item: WorkItem) -> dict:
     """Run one method on one degraded image and score it (executes in a worker process)."""
     from .metrics import psnr, ssim
     if item.threads:
         import torch
         torch.set_num_threads(item.threads)
-    from .cluster import worker_path
-    clean = _ground_truth(worker_path(item.dataset, item.image, item.path), item.dataset)
-    degradation = make_degradation(item.task, item.level, item.clip)
-    seed = noise_seed(item.seed, item.dataset, item.image, item.level) if item.task == "denoise" else 0
-    degraded = degradation.apply(clean, seed)
-    target = degradation.target(clean)
+    degradation, degraded, target, seed = degrade(item)
     method = _method(item.method, item.task)
     start = time.perf_counter()
     restored = method.restore(degraded, degradation)
@@ -213,6 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--reproduce", action="store_true",
                         help="regenerate every table and figure of the paper and results/REPORT.md (cached)")
     parser.add_argument("--no-train", action="store_true", help="with --reproduce: never train, use stored logs")
+    parser.add_argument("--budget-scale", type=float, default=1.0,
+                        help="with --reproduce: multiply the training budgets of the experiments (e.g. 10 on a GPU)")
     parser.add_argument("--force-figures", action="store_true", help="with --reproduce: re-render all figures")
     parser.add_argument("--list-methods", action="store_true", help="list registered methods and exit")
     parser.add_argument("--list-datasets", action="store_true", help="list datasets and exit")
@@ -254,7 +260,7 @@ def main(argv: list[str]) -> int:
     if args.reproduce:
         from .reproduce import reproduce
         report = reproduce(args.jobs, args.data_dir, train=not args.no_train, force_figures=args.force_figures,
-                           argv=argv)
+                           argv=argv, budget_scale=args.budget_scale)
         print(f"report written: {report}")
         return 0
     config = config_from_args(args)

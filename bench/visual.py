@@ -26,12 +26,9 @@ def _work_item(task, dataset, image, level, seed, clip, data_dir):
 
 def _inputs(item):
     """(degradation, degraded, target) exactly as runner.evaluate builds them."""
-    from .degradations import make_degradation, noise_seed
-    from .runner import _ground_truth
-    clean = _ground_truth(item.path, item.dataset)
-    degradation = make_degradation(item.task, item.level, item.clip)
-    seed = noise_seed(item.seed, item.dataset, item.image, item.level) if item.task == 'denoise' else 0
-    return degradation, degradation.apply(clean, seed), degradation.target(clean)
+    from .runner import degrade
+    degradation, degraded, target, _ = degrade(item)
+    return degradation, degraded, target
 
 
 def busiest_crop(image: np.ndarray, size: int = CROP) -> tuple[int, int, int, int]:

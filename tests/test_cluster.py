@@ -45,6 +45,14 @@ def test_dask_cluster_rows_equal_loky(loky_rows, tmp_path):
         assert run(_config(tmp_path, backend="dask", scheduler=cluster.scheduler_address), [],
                    progress=False)["computed"] == 3
         assert _rows(tmp_path)[COLUMNS].equals(loky_rows[COLUMNS])
+        # a worker that cannot see the parent's path finds the image in its own mirror
+        from bench.runner import WorkItem, evaluate
+        image = loky_rows.image[0]
+        item = WorkItem("denoise", "set12", image, f"/nonexistent/parent/{image}.png", "tv", 30, 0, False)
+        with distributed.Client(cluster) as client:
+            row = client.submit(evaluate, item, pure=False).result(timeout=120)
+        assert row["worker"].split(":")[1] != str(os.getpid())
+        assert [row[c] for c in COLUMNS] == loky_rows.loc[0, COLUMNS].tolist()
 
 
 def test_worker_finds_images_the_parent_path_does_not_reach(mirror, tmp_path):
@@ -92,6 +100,8 @@ def test_unreachable_scheduler_is_a_user_error(tmp_path):
 
 def test_ray_rows_equal_loky(loky_rows, tmp_path):
     pytest.importorskip("ray")
-    totals = run(_config(tmp_path, backend="ray"), [], progress=False)
+    totals = run(_config(tmp_path, backend="ray"), [], progress=False)   # a local Ray instance, shut down after
     assert totals["computed"] == 12
-    assert _rows(tmp_path)[COLUMNS].equals(loky_rows[COLUMNS])
+    rows = _rows(tmp_path)
+    assert rows[COLUMNS].equals(loky_rows[COLUMNS])
+    assert str(os.getpid()) not in {w.split(":")[1] for w in rows.worker}

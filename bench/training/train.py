@@ -271,6 +271,8 @@ def train(config: TrainConfig) -> Path | None:
         if log_file:
             log_file.close()
     save_state()
+    if world > 1:
+        _check_replicas(model, rank, world, counters["step"])
     if progress() < 1.0:
         if is_main:
             print(f"paused at step {counters['step']} (--stop-after); rerun the same command to continue.")
@@ -279,6 +281,28 @@ def train(config: TrainConfig) -> Path | None:
         return None
     last_val = state["last_val"] if state["last_val"] is not None else validate(model, val_pairs, device)
     return _publish(config, model, counters, levels, batch_size, world, device, name, out, log_path, last_val)
+
+
+def weights_digest(state_dict: dict) -> str:
+    """sha256 over the names and exact bytes of a state dict (as weights_io.save stores it)."""
+    import hashlib
+    digest = hashlib.sha256()
+    for key in sorted(state_dict):
+        digest.update(key.encode())
+        digest.update(state_dict[key].detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _check_replicas(model: torch.nn.Module, rank: int, world: int, step: int) -> None:
+    """DDP keeps one model on every rank: raise unless all ranks hold bitwise-identical weights."""
+    import torch.distributed as dist
+    digests = [None] * world
+    dist.all_gather_object(digests, weights_digest(model.state_dict()))
+    if len(set(digests)) != 1:
+        raise RuntimeError(f"DDP replicas diverged at step {step}: weight sha256 per rank "
+                           + ", ".join(f"{r}: {d[:12]}" for r, d in enumerate(digests)))
+    if rank == 0:
+        print(f"ddp: weights identical on all {world} ranks at step {step} (sha256 {digests[0]})", flush=True)
 
 
 def _publish(config: TrainConfig, model, counters: dict, levels: list, batch_size: int, world: int, device: str,
