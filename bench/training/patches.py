@@ -74,8 +74,7 @@ class PatchSource:
 
     def load_state(self, state: dict[str, torch.Tensor]) -> None:
         self.generator.set_state(state["rng.patches"])
-        self.noise_generator.set_state(state["rng.noise"].to(self.noise_generator.device)
-                                       if self.noise_generator.device.type != "cpu" else state["rng.noise"])
+        self.noise_generator.set_state(state["rng.noise"].cpu())   # CUDA generators also take a CPU ByteTensor
 
 
 def _dihedral(x: torch.Tensor, t: int) -> torch.Tensor:
