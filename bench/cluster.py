@@ -50,12 +50,38 @@ def _dask_backend(address: str | None, jobs: int):
             except OSError as exc:
                 raise UserError(f"cannot reach the dask scheduler at {address} ({exc}); start it with "
                                 f"`dask scheduler` or fix --scheduler / ${DASK_ADDRESS_ENV}.") from None
+            _check_dask_environment(client, address)
         else:
             cluster = stack.enter_context(LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
                                                        dashboard_address=None))
             client = stack.enter_context(Client(cluster))
         with parallel_config(backend="dask", client=client):
             yield client
+
+
+def _check_dask_environment(client, address: str) -> None:
+    """Fail fast unless the scheduler and every worker can import redbench.
+
+    The scheduler unpickles the tasks too; when it cannot import `bench` it only logs the error
+    and the run would wait forever.
+    """
+    def probe():   # a closure: pickled by value, so it reaches a process without redbench
+        import bench.runner
+        return bench.runner.__file__
+
+    places = []
+    try:
+        client.run_on_scheduler(probe)
+    except Exception as exc:
+        places.append(f"the scheduler ({type(exc).__name__}: {exc})")
+    for worker, result in client.run(probe, on_error="return").items():
+        if isinstance(result, BaseException):
+            places.append(f"worker {worker} ({type(result).__name__}: {result})")
+    if places:
+        raise UserError(f"redbench is not importable on {'; '.join(places[:3])}"
+                        f"{f' and {len(places) - 3} more' if len(places) > 3 else ''} of the dask cluster at "
+                        f"{address}: run `pip install -e '.[dask]'` in the same checkout/version on the scheduler "
+                        f"and worker machines, or start them with PYTHONPATH=<checkout>.")
 
 
 @contextlib.contextmanager

@@ -105,3 +105,20 @@ def test_ray_rows_equal_loky(loky_rows, tmp_path):
     rows = _rows(tmp_path)
     assert rows[COLUMNS].equals(loky_rows[COLUMNS])
     assert str(os.getpid()) not in {w.split(":")[1] for w in rows.worker}
+
+
+def test_cluster_without_redbench_fails_fast():
+    from bench.cluster import _check_dask_environment
+
+    class Client:   # what dask answers when the scheduler and a worker cannot import bench
+        def run_on_scheduler(self, probe):
+            raise ModuleNotFoundError("No module named 'bench'")
+
+        def run(self, probe, on_error):
+            return {"tcp://w1:1": probe(), "tcp://w2:2": ModuleNotFoundError("No module named 'bench'")}
+
+    with pytest.raises(UserError) as info:
+        _check_dask_environment(Client(), "tcp://h:8786")
+    message = str(info.value)
+    assert "the scheduler" in message and "tcp://w2:2" in message and "tcp://w1:1" not in message
+    assert "pip install -e '.[dask]'" in message

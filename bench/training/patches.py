@@ -22,8 +22,9 @@ class PatchSource:
     def __init__(self, task: str, levels: list, refs: list[ImageRef], spec: DatasetSpec, patch: int = 50,
                  device: str = "cpu", seed: int = 0, rank: int = 0, augment: bool = True):
         self.task, self.levels, self.patch, self.device, self.augment = task, list(levels), patch, device, augment
-        self.generator = torch.Generator(device="cpu").manual_seed(seed * 1000 + rank)
-        self.noise_generator = torch.Generator(device=device).manual_seed(seed * 1000 + rank + 1)
+        # two streams per rank, never shared with another rank's streams
+        self.generator = torch.Generator(device="cpu").manual_seed(seed * 100003 + 2 * rank)
+        self.noise_generator = torch.Generator(device=device).manual_seed(seed * 100003 + 2 * rank + 1)
         self.targets: list[torch.Tensor] = []
         self.inputs: dict[int, list[torch.Tensor]] = {}
         for ref in refs:
