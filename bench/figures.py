@@ -25,7 +25,8 @@ def _budget_note(names: list[str], results: Path) -> str:
     card = _card(names[0], results)
     cfg = card["extra"]["train_config"]
     return (f"budget: {card['iterations']} iterations x batch {card['batch_size']} of {card['patch_size']}x"
-            f"{card['patch_size']} patches, sigma {cfg['levels']}, recipe {card['recipe']}, {card['device']}")
+            f"{card['patch_size']} patches, sigma {cfg['levels']}, Adam "
+            f"{'lr %g constant' % cfg['lr'] if cfg.get('lr') else 'recipe ' + card['recipe']}, {card['device']}")
 
 
 def fig3a(out: Path, results: Path = RESULTS, data_dir: str | None = None) -> Path:
