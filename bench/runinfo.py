@@ -41,7 +41,8 @@ def dataset_digest(refs) -> dict:
             "verified": all(r.sha256 for r in refs)}
 
 
-def write_run_json(path: Path, config: dict, datasets: dict, weights: dict, totals: dict, argv: list[str]) -> None:
+def write_run_json(path: Path, config: dict, datasets: dict, weights: dict, totals: dict, argv: list[str],
+                   keep_existing: bool = False) -> None:
     record = {
         "command": "python run_bench.py " + " ".join(argv),
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -53,9 +54,10 @@ def write_run_json(path: Path, config: dict, datasets: dict, weights: dict, tota
         "weights": weights,
         "totals": totals,
     }
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(record, indent=2, default=str) + "\n")
-    os.replace(tmp, path)
+    if not (keep_existing and path.exists()):
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(record, indent=2, default=str) + "\n")
+        os.replace(tmp, path)
     # run.json is the latest run; runs.jsonl keeps every run that wrote into this folder
     with open(path.with_name("runs.jsonl"), "a") as fh:
         fh.write(json.dumps(record, default=str) + "\n")

@@ -193,7 +193,9 @@ def run(config: RunConfig, argv: list[str], progress: bool = True) -> dict:
         from .tables import write_tables
         frame = store.frame()
         written = write_tables(frame, out)
-    write_run_json(out / "run.json", asdict(config), digests, weights, totals, argv)
+    # a rerun that computed nothing keeps run.json of the run that made the rows (runs.jsonl gets both)
+    write_run_json(out / "run.json", asdict(config), digests, weights, totals, argv,
+                   keep_existing=computed == 0)
     totals["tables"] = [str(p) for p in written]
     return totals
 
