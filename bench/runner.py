@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -54,7 +54,6 @@ class RunConfig:
     backend: str = "loky"
     scheduler: str | None = None   # dask scheduler / ray address (or $DASK_SCHEDULER_ADDRESS / $RAY_ADDRESS)
     tables: bool = True
-    extra: dict = field(default_factory=dict)
 
 
 @lru_cache(maxsize=64)
