@@ -17,3 +17,13 @@ class Method:
 
     def restore(self, degraded: np.ndarray, degradation) -> np.ndarray:
         raise NotImplementedError
+
+    def weights_id(self, degradation) -> str:
+        """Names exactly what produces the output at this degradation, so a stored result is reused only
+        while it still holds: '<weights name>@<sha256>' for a trained network, a digest of the
+        parameters for a classical method. Results are keyed by it."""
+        return "none"
+
+    def trained_levels(self) -> tuple | None:
+        """The levels (sigma or scale) this method was trained for; None: it works at any level."""
+        return None
