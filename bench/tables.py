@@ -14,7 +14,7 @@ from typing import Optional
 
 import pandas as pd
 
-from methods.paper_numbers import PUBLISHED, TABLE_TITLES, lookup
+from methods.paper_numbers import PUBLISHED, TABLE_TITLES, lookup, table_levels
 
 PAPER_TABLE = {'fourteen': 1, 'set12': 1, 'bsd200': 2, 'bsd200-half': 2,
                'set5': 3, 'set14': 4, 'bsd100': 5}
@@ -30,8 +30,10 @@ NOTES = {
     'bsd200-half': "Size: BSD200 at 1/2 size (bicubic); the paper used images 'resized "
                    "to smaller ones', and the factor 1/2 is inferred, not stated.",
 }
-_BASELINES = ('bicubic', 'bm3d', 'tv', 'epll', 'ncsr', 'pclr', 'pgpd', 'wnnm')
-_NETS = ('srcnn', 'red10', 'red20', 'red30', 'red30+')
+# The identity baseline of each task: the degraded input itself, scored like a method.
+IDENTITY = {'denoise': 'noisy', 'sr': 'bicubic'}
+_BASELINES = ('noisy', 'bicubic', 'bm3d', 'tv')
+_NETS = ('srcnn', 'red10', 'red10+', 'red20', 'red20+', 'red30', 'red30+')
 _METRICS = (('PSNR', 'psnr', 2), ('SSIM', 'ssim', 4))
 _FORMATS = ('markdown', 'latex')
 
@@ -40,6 +42,7 @@ _FORMATS = ('markdown', 'latex')
 class _Cell:
     value: Optional[float]          # the number that competes for bold
     paper: Optional[float] = None   # published counterpart, shown beside it
+    empty: str = '–'                # shown when value is None: '–' no such published cell, 'not run' no rows
 
 
 def _num(x) -> Optional[float]:
@@ -54,6 +57,26 @@ def _method_key(method: str):
     return (2, 0, method)
 
 
+def paper_method(method: str) -> str:
+    """The published column our method is compared with: an x8 ensemble (red30+) with the plain network,
+    because the text does not say whether the paper's numbers used the x8 averaging (see paper_numbers)."""
+    return method[:-1] if method.endswith('+') else method
+
+
+def method_label(method: str) -> str:
+    """Column header for one of our methods: experiment networks ('net:<path>') by their weights' name."""
+    if method.startswith('net:'):
+        plus = '+' if method.endswith('+') else ''
+        return f"net {Path(method[4:].rstrip('+')).name}{plus}"
+    return method
+
+
+def paper_levels(task: str, dataset: str) -> Optional[list[int]]:
+    """Levels of the paper's table for this dataset (None: the paper has no table for it)."""
+    table = _paper_table(task, dataset)
+    return None if table is None else table_levels(table, _paper_dataset(dataset))
+
+
 def _paper_table(task: str, dataset: str) -> Optional[int]:
     table = PAPER_TABLE.get(dataset)
     return table if table is not None and _TABLE_TASK[table] == task else None
@@ -66,7 +89,7 @@ def _paper_dataset(dataset: str) -> str:
 def _published(table, dataset, method, level, attr) -> Optional[float]:
     if table is None:
         return None
-    entry = lookup(table, _paper_dataset(dataset), method, int(level))
+    entry = lookup(table, _paper_dataset(dataset), paper_method(method), int(level))
     return None if entry is None else getattr(entry, attr)
 
 
@@ -100,13 +123,13 @@ def _level_text(task: str, level) -> str:
 def _esc_latex(text: str) -> str:
     special = {'\\': r'\textbackslash{}', '&': r'\&', '%': r'\%', '$': r'\$', '#': r'\#',
                '_': r'\_', '{': r'\{', '}': r'\}', '~': r'\textasciitilde{}',
-               '^': r'\textasciicircum{}', '–': '--'}
+               '^': r'\textasciicircum{}', '–': '--', 'σ': r'$\sigma$'}
     return ''.join(special.get(ch, ch) for ch in text)
 
 
 def _cell_text(cell: _Cell, digits: int, bold: bool, fmt: str) -> str:
     if cell.value is None:
-        text = '--' if fmt == 'latex' else '–'
+        text = '--' if fmt == 'latex' and cell.empty == '–' else cell.empty
     else:
         text = f"{cell.value:.{digits}f}"
         if bold:
@@ -167,13 +190,14 @@ def _caption(head: str, dataset: str, count: str, body: str) -> str:
     return ' '.join(x for x in (head, f"Dataset: {dataset}, {count}.", body, note) if x)
 
 
-def _our_cells(summ: pd.DataFrame, method: str, table, dataset, levels) -> dict:
+def _our_cells(summ: pd.DataFrame, method: str, table, dataset, levels, paper_as: Optional[str] = None) -> dict:
+    """Our means for `method`, each beside the published value of `paper_as` (default: its own column)."""
     by_level = summ[summ['method'] == method].set_index('level')
     cells = {}
     for label, attr, _ in _METRICS:
         for level in levels:
             ours = _num(by_level.at[level, attr]) if level in by_level.index else None
-            cells[(label, level)] = _Cell(ours, _published(table, dataset, method, level, attr))
+            cells[(label, level)] = _Cell(ours, _published(table, dataset, paper_as or method, level, attr), 'not run')
     return cells
 
 
@@ -182,51 +206,68 @@ def _paper_cells(table, dataset, method, levels) -> dict:
             for label, attr, _ in _METRICS for level in levels}
 
 
-def render_table(rows: pd.DataFrame, task: str, dataset: str, fmt: str = 'markdown') -> str:
-    """Levels as rows, methods as columns; a PSNR block then an SSIM block."""
+def _paper_columns(table, dataset) -> dict[str, str]:
+    """{method: the paper's column header}, in the paper's column order."""
+    return {p.method: p.column for p in PUBLISHED if p.table == table and p.dataset == _paper_dataset(dataset)}
+
+
+def render_table(rows: pd.DataFrame, task: str, dataset: str, fmt: str = 'markdown',
+                 always: tuple[str, ...] = ()) -> str:
+    """Levels as rows, methods as columns; a PSNR block then an SSIM block.
+
+    `always`: methods that get a column even without rows ('not run' cells), e.g. red30+ beside red30.
+    """
     sub = _subset(rows, task, dataset)
     summ = summarize(sub)
     levels = sorted(summ['level'].unique())
-    ours = sorted(summ['method'].unique(), key=_method_key)
+    ours = sorted(set(summ['method'].unique()) | set(always), key=_method_key)
     table = _paper_table(task, dataset)
-    paper_only = sorted({p.method for p in PUBLISHED if p.table == table
-                         and p.dataset == _paper_dataset(dataset)} - set(ours), key=_method_key)
-    columns = [(f"{m} (paper)", _paper_cells(table, dataset, m, levels)) for m in paper_only]
-    columns += [(m, _our_cells(summ, m, table, dataset, levels)) for m in ours]
+    headers = _paper_columns(table, dataset)
+    # the paper's other columns keep their own headers; a column of ours carries its published value instead
+    columns = [(f"{header} (paper)", _paper_cells(table, dataset, m, levels))
+               for m, header in headers.items() if m not in {paper_method(o) for o in ours}]
+    columns += [(method_label(m), _our_cells(summ, m, table, dataset, levels)) for m in ours]
+    identity = IDENTITY.get(task)
     if table is None:
         head, body = f"{task} results on {dataset}.", "All numbers are ours; the paper has no table for this dataset."
     else:
-        head = f"Table {table} ({TABLE_TITLES[table]})."
-        body = (f"Plain columns: our means. '(paper)' columns and 'paper' values: published "
-                f"(Mao et al. 2016, Table {table}, '{_paper_dataset(dataset)}'); differences are "
-                f"ours minus paper; – = not published or not found. Bold: best in row.")
+        head = f"Table {table}: {TABLE_TITLES[table]}"
+        body = (f"Plain columns: our means. '(paper)' columns: published only, under the paper's own headers "
+                f"(Mao et al. 2016, Table {table}). 'paper' in our cells: the published value of the same "
+                f"method (red30+ against the paper's RED30), then ours minus paper, for PSNR and SSIM; "
+                f"– = no such published cell; not run = no rows here. Bold: best in row.")
+    if identity in ours:
+        body += f" {identity} = the degraded input itself (identity baseline)."
     return _render(columns, levels, task, _caption(head, dataset, _image_count(sub, summ), body), fmt)
 
 
 def render_single_vs_separate(rows: pd.DataFrame, task: str, dataset: str,
                               single_method: str = 'red30', fmt: str = 'markdown') -> str:
-    """Tables 6/7: our single model vs the paper's per-level RED30 and single-model RED30."""
+    """Tables 6/7: our single model (plain and x8) and the identity baseline against the paper's
+    single-model RED30 (Tables 6/7) and its per-level RED30 (Tables 1-5)."""
     sub = _subset(rows, task, dataset)
-    sub = sub[sub['method'] == single_method]
-    if sub.empty:
+    if not (sub['method'] == single_method).any():
         raise ValueError(f"no rows for method {single_method!r}")
+    identity, ensemble = IDENTITY[task], single_method + '+'
+    sub = sub[sub['method'].isin([single_method, ensemble, identity])]
     summ = summarize(sub)
-    levels = sorted(summ['level'].unique())
+    levels = sorted(summ.loc[summ['method'] == single_method, 'level'].unique())
     single, separate = _SINGLE_TABLE[task], _paper_table(task, dataset)
-    by_level = summ.set_index('level')
-    ours = {(label, lvl): _Cell(_num(by_level.at[lvl, attr]),
-                                _published(single, dataset, 'red30-single', lvl, attr))
-            for label, attr, _ in _METRICS for lvl in levels}
-    columns = [(f"{single_method} (ours, single model)", ours)]
+    columns = [(f"{single_method} (ours, single model)",
+                _our_cells(summ, single_method, single, dataset, levels, 'red30-single')),
+               (f"{ensemble} (ours, single model, x8)",
+                _our_cells(summ, ensemble, single, dataset, levels, 'red30-single'))]
+    if identity in set(summ['method']):
+        columns.append((identity, _our_cells(summ, identity, None, dataset, levels)))
     if separate is not None:
-        columns.append((f"red30 per level (paper, Table {separate})",
+        columns.append((f"RED30 per level (paper, Table {separate})",
                         _paper_cells(separate, dataset, 'red30', levels)))
-    columns.append((f"red30-single (paper, Table {single})",
+    columns.append((f"RED30 single model (paper, Table {single})",
                     _paper_cells(single, dataset, 'red30-single', levels)))
-    head = f"Table {single} ({TABLE_TITLES[single]})."
-    body = ("First column: our single model's means, with the paper's single-model value and "
-            "ours minus paper; other columns: published; – = not published or not found. "
-            "Bold: best in row.")
+    head = f"Table {single}: {TABLE_TITLES[single]}"
+    body = (f"Our columns: means, each with the paper's single-model value and ours minus paper (PSNR and "
+            f"SSIM); {identity} = the degraded input itself (identity baseline); other columns: published; "
+            f"not run = no rows here. Bold: best in row.")
     return _render(columns, levels, task, _caption(head, dataset, _image_count(sub, summ), body), fmt)
 
 

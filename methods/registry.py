@@ -95,4 +95,4 @@ def _load_all() -> None:
     if _LOADED:
         return
     _LOADED = True
-    from . import bicubic, bm3d_denoise, red, reported, srcnn, tv  # noqa: F401
+    from . import bicubic, bm3d_denoise, noisy, red, reported, srcnn, tv  # noqa: F401

@@ -4,7 +4,7 @@ import re
 import pandas as pd
 import pytest
 
-from bench.tables import (render_single_vs_separate, render_table, summarize,
+from bench.tables import (method_label, paper_levels, render_single_vs_separate, render_table, summarize,
                           write_tables)
 
 # (dataset, method, level) -> PSNR of images a and b; SSIM is psnr / 40 for simplicity.
@@ -59,10 +59,10 @@ def test_paper_value_and_difference(rows):
     row = _md_row(md, 'PSNR', 30)
     assert row['red30'] == '**28.05** (paper 27.95, +0.10)'
     assert row['bm3d'] == '27.10 (paper 27.31, -0.21)'
-    assert row['wnnm (paper)'] == '27.48'
-    # The only published SSIM here is RED30 sigma 30 = 0.8019.
+    assert row['WNNM (paper)'] == '27.48'
+    # SSIM cells carry the published SSIM and the difference too: RED30 0.8019, BM3D 0.7755 at sigma 30.
     assert re.search(r'\(paper 0\.8019, -0\.10\d\d\)$', _md_row(md, 'SSIM', 30)['red30'])
-    assert _md_row(md, 'SSIM', 30)['bm3d'].count('paper') == 0
+    assert _md_row(md, 'SSIM', 30)['bm3d'] == '0.6775 (paper 0.7755, -0.0980)'
     assert '1/2 size' in md and 'Table 2' in md
 
 
@@ -70,8 +70,8 @@ def test_bold_falls_on_best_cell(rows):
     md = render_table(rows, 'denoise', 'bsd200-half')
     row10 = _md_row(md, 'PSNR', 10)
     # Ours (33.10) lose to the paper's RED20 (33.59) at sigma 10.
-    assert [h for h, c in row10.items() if '**' in c] == ['red20 (paper)']
-    assert row10['red20 (paper)'] == '**33.59**'
+    assert [h for h, c in row10.items() if '**' in c] == ['RED20 (paper)']
+    assert row10['RED20 (paper)'] == '**33.59**'
     row30 = _md_row(md, 'PSNR', 30)
     assert [h for h, c in row30.items() if '**' in c] == ['red30']
 
@@ -79,8 +79,9 @@ def test_bold_falls_on_best_cell(rows):
 def test_column_order(rows):
     md = render_table(rows, 'denoise', 'set12')
     headers = [h.strip() for h in md.splitlines()[2].strip('|').split('|')]
-    assert headers == ['Metric', 'sigma', 'epll (paper)', 'ncsr (paper)', 'pclr (paper)',
-                       'pgpd (paper)', 'wnnm (paper)', 'red10 (paper)', 'red20 (paper)',
+    # the paper's other columns in the paper's order, under its own headers; then ours
+    assert headers == ['Metric', 'sigma', 'EPLL (paper)', 'NCSR (paper)', 'PCLR (paper)',
+                       'PGPD (paper)', 'WNNM (paper)', 'RED10 (paper)', 'RED20 (paper)',
                        'bm3d', 'red30']
     assert md.index('PSNR | 10') < md.index('PSNR | 30') < md.index('SSIM | 10')
 
@@ -97,10 +98,13 @@ def test_substitute_label_for_set12(rows):
 def test_sr_table(rows):
     md = render_table(rows, 'sr', 'set5')
     row = _md_row(md, 'PSNR', 'x4')
-    assert row['bicubic'] == '28.25 (paper 28.42, -0.17)'
+    assert row['bicubic'] == '28.25'     # the paper's SR tables have no bicubic column
     assert row['red30'] == '31.25 (paper 31.51, -0.26)'
-    assert row['red20 (paper)'] == '**31.40**'  # paper's RED20 beats our 31.25
-    assert 'srcnn (paper)' in row and 'scale' in row
+    assert row['RED20 (paper)'] == '**31.40**'  # paper's RED20 beats our 31.25
+    assert [h for h in row if h.endswith('(paper)')] == ['SRCNN (paper)', 'NBSRF (paper)', 'CSCN (paper)',
+                                                          'CSC (paper)', 'TSE (paper)', 'ARFL+ (paper)',
+                                                          'RED10 (paper)', 'RED20 (paper)']
+    assert _md_row(md, 'SSIM', 'x2')['ARFL+ (paper)'] == '0.9559' and 'scale' in row
 
 
 def _balanced(tex):
@@ -128,8 +132,10 @@ def test_single_vs_separate(rows):
     md = render_single_vs_separate(rows, 'denoise', 'bsd200-half')
     row = _md_row(md, 'PSNR', 30)
     assert row['red30 (ours, single model)'] == '**28.05** (paper 27.88, +0.17)'
-    assert row['red30 per level (paper, Table 2)'] == '27.95'
-    assert row['red30-single (paper, Table 6)'] == '27.88'
+    assert row['red30+ (ours, single model, x8)'] == 'not run (paper 27.88)'
+    assert row['RED30 per level (paper, Table 2)'] == '27.95'
+    assert row['RED30 single model (paper, Table 6)'] == '27.88'
+    assert _md_row(md, 'SSIM', 30)['RED30 single model (paper, Table 6)'] == '0.7980'
     assert 'Table 6' in md
     tex = render_single_vs_separate(rows, 'sr', 'set5', fmt='latex')
     assert 'Table 7' in tex and _balanced(tex)
@@ -145,3 +151,38 @@ def test_write_tables(rows, tmp_path):
     combined = (tmp_path / 'out' / 'tables.md').read_text()
     assert 'SUBSTITUTE' in combined and 'Table 3' in combined and 'Table 2' in combined
     assert not list((tmp_path / 'out').glob('*.tmp'))
+
+
+def test_identity_baseline_and_ensemble_columns(rows):
+    noisy = rows[rows['method'] == 'bm3d'].assign(method='noisy', psnr=lambda f: f['psnr'] - 8)
+    plus = rows[(rows['method'] == 'red30') & (rows['dataset'] == 'set12')].assign(method='red30+')
+    both = pd.concat([rows, noisy, plus], ignore_index=True)
+    md = render_table(both, 'denoise', 'set12')
+    headers = [h.strip() for h in md.splitlines()[2].strip('|').split('|')]
+    assert headers[-4:] == ['noisy', 'bm3d', 'red30', 'red30+']
+    assert 'noisy = the degraded input itself' in md
+    # red30+ is compared with the paper's RED30 (the text does not say whether it used x8)
+    assert _md_row(md, 'PSNR', 30)['red30+'] == '**29.17** (paper 29.17, +0.00)'
+    assert _md_row(md, 'PSNR', 30)['noisy'] == '20.20'
+    single = render_single_vs_separate(both, 'denoise', 'set12')
+    assert _md_row(single, 'PSNR', 10)['noisy'] == '26.10'
+    assert _md_row(single, 'PSNR', 30)['red30+ (ours, single model, x8)'] == '**29.17** (paper 29.09, +0.08)'
+    # a method named in `always` gets its column without rows
+    md = render_table(rows, 'denoise', 'bsd200-half', always=('red30+',))
+    assert _md_row(md, 'PSNR', 10)['red30+'] == 'not run (paper 33.63)'
+
+
+def test_every_published_ssim_gets_a_difference(rows):
+    md = render_table(rows, 'denoise', 'bsd200-half')
+    for level in (10, 30):
+        for method in ('bm3d', 'red30'):
+            assert re.search(r'\(paper 0\.\d{4}, [+-]0\.\d{4}\)$', _md_row(md, 'SSIM', level)[method])
+
+
+def test_experiment_networks_are_labelled_not_pathed(rows):
+    net = 'net:results/experiments/noise-red10-s30/noise-red10-s30'
+    assert method_label(net) == 'net noise-red10-s30' and method_label(net + '+') == 'net noise-red10-s30+'
+    extra = rows[rows['method'] == 'bm3d'].assign(method=net)
+    md = render_table(pd.concat([rows, extra]), 'denoise', 'set12')
+    assert 'net noise-red10-s30' in md and 'results/' not in md
+    assert paper_levels('denoise', 'set12') == [10, 30, 50, 70] and paper_levels('denoise', 'set14') is None
