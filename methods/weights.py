@@ -38,6 +38,11 @@ class ModelCard:
     git_commit: str
     seed: int
     sha256: str = ""
+    patches_planned: int | None = None   # the plan's budget; patches_seen < planned marks a snapshot
+    complete: bool = True                # False: an improving snapshot published while training goes on
+    precision: str = "fp32"              # training arithmetic (bf16 = autocast, fp32 master weights)
+    init: str | None = None              # the network it was fine-tuned from, if any
+    storage: str = "float32"             # dtype of the stored tensors; loading always gives float32
     licence: str = "MIT (weights trained by redbench on BSDS500, research use)"
     extra: dict = field(default_factory=dict)
 
@@ -50,13 +55,16 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def save(state_dict: dict, card: ModelCard, directory: Path) -> Path:
-    """Write `<name>.safetensors` and `<name>.json` atomically; returns the weights path."""
+def save(state_dict: dict, card: ModelCard, directory: Path, dtype: str = "float32") -> Path:
+    """Write `<name>.safetensors` and `<name>.json` atomically; returns the weights path.
+    dtype='float16' halves the file (the shipped networks lose < 0.005 dB, see docs/training.md)."""
+    import torch
     from safetensors.torch import save_file
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / f"{card.name}.safetensors"
     tmp = target.with_suffix(".safetensors.tmp")
-    save_file({k: v.detach().cpu().contiguous() for k, v in state_dict.items()}, str(tmp))
+    card.storage = dtype
+    save_file({k: v.detach().cpu().to(getattr(torch, dtype)).contiguous() for k, v in state_dict.items()}, str(tmp))
     card.sha256 = file_sha256(tmp)
     os.replace(tmp, target)
     card_tmp = directory / f"{card.name}.json.tmp"
@@ -79,7 +87,10 @@ def read_card(name: str, directory: Path = WEIGHTS_DIR) -> ModelCard:
         available = sorted(p.stem for p in directory.glob("*.json"))
         raise UserError(f"no trained weights '{name}' in {directory} (available: {', '.join(available) or 'none'}); "
                         f"train them with `python run_bench.py train ...` or pull the committed weights.")
-    return ModelCard(**json.loads(card_path.read_text()))
+    try:
+        return ModelCard(**json.loads(card_path.read_text()))
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"model card {card_path} is damaged ({exc}); restore it from git or retrain.") from None
 
 
 def load(name: str, directory: Path = WEIGHTS_DIR) -> tuple[dict, ModelCard]:
@@ -93,4 +104,4 @@ def load(name: str, directory: Path = WEIGHTS_DIR) -> tuple[dict, ModelCard]:
     if actual != card.sha256:
         raise UserError(f"checksum mismatch for {path}: card says {card.sha256[:12]}..., file is {actual[:12]}...; "
                         f"the weights are corrupt or were replaced: restore them from git or retrain.")
-    return load_file(str(path)), card
+    return {k: v.float() for k, v in load_file(str(path)).items()}, card

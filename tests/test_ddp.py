@@ -17,7 +17,8 @@ def test_torchrun_two_ranks(mirror, tmp_path):
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
            str(ROOT / "run_bench.py"), "train", "--model", "red10", "--task", "denoise", "--levels", "30",
            "--iters", str(ITERS), "--batch-size", str(BATCH), "--patch", str(PATCH), "--train-set", "set12",
-           "--out", str(out), "--device", "cpu", "--threads", "1", "--val-every", "3", "--log-every", "1"]
+           "--out", str(out), "--device", "cpu", "--threads", "1", "--val-every", "3", "--log-every", "1",
+           "--weights-dtype", "float32"]
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
     result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600, cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

@@ -24,7 +24,7 @@ def test_resumed_training_equals_uninterrupted(mirror, tmp_path):
 
 
 def test_sr_and_srcnn_train(mirror, tmp_path):
-    path = train(_config(tmp_path, 2, model="srcnn", task="sr", levels="2,3"))
+    path = train(_config(tmp_path, 2, model="srcnn", task="sr", levels="2,3", train_set="set5"))
     assert path.name == "srcnn-sr.safetensors"
 
 

@@ -5,7 +5,9 @@
 
 Writes to --out: checkpoint.safetensors (resume state, every --checkpoint-seconds),
 log.csv (loss, lr, validation PSNR), curves.png, and the final weights with their
-model card; --publish also copies them into methods/weights/.
+model card; --publish also copies them into methods/weights/ (and, with
+--snapshot-minutes, publishes improving snapshots while it trains).
+SIGTERM and SIGINT end the run after the current step with a checkpoint.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import csv
 import math
 import os
 import shutil
+import signal
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -32,14 +35,18 @@ from methods.srcnn_net import SRCNN, SRCNNConfig
 
 from .checkpoint import load_checkpoint, save_checkpoint
 from .patches import PatchSource
+from .precision import PRECISIONS, resolve_precision
 
 # recipe -> (peak lr, schedule, batch size)
 RECIPES = {
     "paper": (1e-4, "constant", 64),    # the paper: Adam, lr 1e-4
     "fast": (1e-3, "cosine", 32),       # measured faster in wall time on CPU (notes/cpu-performance.md)
 }
-VAL_IMAGES = 4       # centre crops of the first BSD200 images, for monitoring only (never for selection)
-VAL_CROP = 96
+# Validation: centre crops of the last few BSDS500-train images, which are held out of training and are
+# in no test set (BSD100/BSD68 are BSDS500 val, BSD200 is BSDS500 test), so snapshots and recipes can be
+# chosen on them without touching a test set.
+VAL_SET = "bsds500-train"
+VAL_CROP = 128
 
 
 @dataclass
@@ -53,6 +60,10 @@ class TrainConfig:
     patch: int = 50
     minutes: float | None = None    # wall-time budget of this training (all resumes together)
     iters: int | None = None        # iteration budget
+    patches: int | None = None      # budget in training patches (what the campaign plan uses)
+    precision: str = "auto"         # auto | fp32 | bf16 (autocast; master weights stay fp32)
+    init: str | None = None         # start from these weights (a name in methods/weights/ or a path)
+    holdout: int = 4                # BSDS500-train images kept out of training for validation
     train_set: str = "bsd300-train"
     skip: str | None = None         # red models: 'red' | 'he' | 'none' (default: paper's choice by depth)
     span: int = 2
@@ -67,6 +78,9 @@ class TrainConfig:
     val_every: int = 50
     log_every: int = 10
     publish: bool = False
+    publish_dir: str | None = None  # where --publish writes (default methods/weights/)
+    snapshot_minutes: float | None = None   # with --publish: publish an improving snapshot this often
+    weights_dtype: str = "float16"  # storage of published weights (fp16 changes PSNR by < 0.005 dB)
     stop_after: int | None = None   # end this invocation after N steps (checkpointed; rerun to continue)
 
 
@@ -94,11 +108,23 @@ def lr_at(config: TrainConfig, progress: float) -> float:
     return 1e-5 + (peak - 1e-5) * 0.5 * (1 + math.cos(math.pi * min(1.0, (progress - warm) / (1 - warm))))
 
 
-def _validation_set(config: TrainConfig, levels: list) -> list[tuple[np.ndarray, np.ndarray, object]]:
-    spec = get_spec("bsd200")
+def split_holdout(config: TrainConfig) -> tuple[list, list]:
+    """(training refs, validation refs): the last `holdout` BSDS500-train images never train."""
+    pool = dataset_files(VAL_SET, config.data_dir)
+    held = pool[len(pool) - config.holdout:] if config.holdout > 0 else []
+    held_names = {ref.name for ref in held}
+    train_refs = [ref for ref in dataset_files(config.train_set, config.data_dir) if ref.name not in held_names]
+    if not train_refs:
+        raise UserError(f"train set '{config.train_set}' has no images left after holding out {config.holdout} "
+                        f"for validation; pass --holdout 0 or a larger --train-set.")
+    return train_refs, held
+
+
+def _validation_set(config: TrainConfig, levels: list, held: list) -> list[tuple[np.ndarray, np.ndarray, object]]:
+    spec = get_spec(VAL_SET)
     pairs = []
     crop = 243 if config.model.startswith("strided") else VAL_CROP   # strided nets need 3^5 inputs
-    for i, ref in enumerate(dataset_files("bsd200", config.data_dir)[:VAL_IMAGES]):
+    for i, ref in enumerate(held):
         clean = ground_truth(ref.path, spec)
         h, w = clean.shape
         clean = clean[(h - crop) // 2:(h - crop) // 2 + crop, (w - crop) // 2:(w - crop) // 2 + crop]
@@ -110,6 +136,9 @@ def _validation_set(config: TrainConfig, levels: list) -> list[tuple[np.ndarray,
 
 @torch.no_grad()
 def validate(model: torch.nn.Module, pairs, device: str) -> float:
+    """Mean PSNR over the validation pairs, in fp32 (the evaluation's precision)."""
+    if not pairs:
+        return float("nan")
     model.eval()
     scores = []
     for target, degraded, degradation in pairs:
@@ -135,11 +164,79 @@ def _device(config: TrainConfig) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def train(config: TrainConfig) -> Path | None:
+class StopRequest:
+    """SIGTERM/SIGINT set a flag; the loop ends after the current step and checkpoints.
+    (Raising inside a step could leave the optimizer half-updated.)"""
+
+    def __init__(self):
+        self.signal: int | None = None
+        self._previous = {}
+
+    def __enter__(self):
+        import threading
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.signal is not None:   # a second signal: stop at once
+            raise KeyboardInterrupt
+        self.signal = signum
+
+    def __exit__(self, *exc):
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        return False
+
+
+def _trim_log(log_path: Path, step: int) -> int:
+    """Cut log rows beyond the checkpoint's step (they will be recomputed); returns how many were cut."""
+    if not log_path.exists():
+        return 0
+    lines = log_path.read_text().splitlines()
+    if not lines:
+        return 0
+    kept = [lines[0]] + [line for line in lines[1:] if line and int(line.split(",", 1)[0]) <= step]
+    cut = len(lines) - len(kept)
+    if cut:
+        tmp = log_path.with_suffix(".tmp")
+        tmp.write_text("\n".join(kept) + "\n")
+        os.replace(tmp, log_path)
+    return cut
+
+
+def _load_init(model: torch.nn.Module, ref: str) -> None:
+    state, card = weights_io.load(*weights_io.split_ref(ref))
+    try:
+        model.load_state_dict(state)
+    except RuntimeError:
+        raise UserError(f"--init weights '{ref}' do not fit this model ({card.config}); "
+                        f"initialise from a network of the same architecture.") from None
+
+
+def check_config(config: TrainConfig) -> None:
+    """Every bad option as a one-line error before any work starts."""
     if config.recipe not in RECIPES:
         raise UserError(f"unknown recipe '{config.recipe}': use {', '.join(RECIPES)}.")
-    if config.minutes is None and config.iters is None:
-        raise UserError("give a budget: --minutes M and/or --iters N.")
+    if config.minutes is None and config.iters is None and config.patches is None:
+        raise UserError("give a budget: --patches N, --minutes M and/or --iters N.")
+    for flag, value in (("--minutes", config.minutes), ("--iters", config.iters), ("--patches", config.patches)):
+        if value is not None and value <= 0:
+            raise UserError(f"{flag} must be positive, got {value:g}.")
+    if config.precision not in PRECISIONS:
+        raise UserError(f"unknown precision '{config.precision}': use {', '.join(PRECISIONS)}.")
+    if config.weights_dtype not in ("float16", "float32"):
+        raise UserError(f"--weights-dtype must be float16 or float32, got '{config.weights_dtype}'.")
+    spec = get_spec(config.train_set)
+    if config.task not in spec.tasks:
+        raise UserError(f"train set '{config.train_set}' is not a {config.task} set (it serves "
+                        f"{', '.join(spec.tasks)}); use bsd300-train or bsds500-train.")
+    build_model(config)
+
+
+def train(config: TrainConfig) -> Path | None:
+    check_config(config)
     levels = parse_levels(config.task, config.levels)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
@@ -154,6 +251,7 @@ def train(config: TrainConfig) -> Path | None:
             device = f"cuda:{local}"
     if device == "cpu":
         torch.set_num_threads(config.threads or max(1, (os.cpu_count() or 1) // world))
+    precision = resolve_precision(config.precision, device)
     torch.manual_seed(config.seed)   # identical initial weights on every rank
 
     name = config.name or f"{config.model}-{config.task}"
@@ -161,39 +259,54 @@ def train(config: TrainConfig) -> Path | None:
     is_main = rank == 0
     if is_main:
         out.mkdir(parents=True, exist_ok=True)
-    model = build_model(config).to(device)
+    model = build_model(config)
+    if config.init:
+        _load_init(model, config.init)
+    model = model.to(device)
     if device == "cpu":
         model = model.to(memory_format=torch.channels_last)
     batch_size = config.batch_size or RECIPES[config.recipe][2]
     optimizer = torch.optim.Adam(model.parameters(), lr=lr_at(config, 0.0))
 
     spec = get_spec(config.train_set)
-    refs = dataset_files(config.train_set, config.data_dir)
-    source = PatchSource(config.task, levels, refs, spec, config.patch, device, config.seed, rank)
-    val_pairs = _validation_set(config, levels) if is_main else []
+    train_refs, held = split_holdout(config)
+    source = PatchSource(config.task, levels, train_refs, spec, config.patch, device, config.seed, rank)
+    val_pairs = _validation_set(config, levels, held) if is_main else []
 
     counters = {"step": 0, "patches": 0, "seconds": 0.0}
     checkpoint = out / "checkpoint.safetensors"
+    log_path = out / "log.csv"
     if checkpoint.exists():
         rng, counters = load_checkpoint(checkpoint, model, optimizer)
         rank_rng = {k[len(f"rank{rank}."):]: v for k, v in rng.items() if k.startswith(f"rank{rank}.")}
         if rank_rng:
             source.load_state(rank_rng)
         if is_main:
-            print(f"resuming {name} from step {counters['step']} ({counters['seconds']:.0f} s trained)", flush=True)
+            cut = _trim_log(log_path, counters["step"])
+            print(f"resuming {name} from step {counters['step']} ({counters['patches']} patches, "
+                  f"{counters['seconds']:.0f} s trained)" + (f"; {cut} log rows past the checkpoint dropped" if cut else ""),
+                  flush=True)
+    elif is_main and log_path.exists():
+        log_path.unlink()
+        print(f"{name}: no checkpoint in {out}, so training starts from step 0 (the old log was discarded).",
+              flush=True)
 
     net = model
     if world > 1:
         from torch.nn.parallel import DistributedDataParallel
         net = DistributedDataParallel(model, device_ids=[torch.device(device).index] if "cuda" in device else None)
 
-    use_bf16 = device.startswith("cuda")
-    log_path = out / "log.csv"
+    use_bf16 = precision == "bf16"
+    autocast_device = "cuda" if device.startswith("cuda") else "cpu"
     new_log = is_main and not log_path.exists()
     log_file = open(log_path, "a", newline="") if is_main else None
     writer = csv.writer(log_file) if log_file else None
     if new_log:
         writer.writerow(["step", "patches", "seconds", "lr", "loss", "val_psnr"])
+    if is_main:
+        planned = config.patches or "?"
+        print(f"{name}: {precision} on {device}, batch {batch_size}, {counters['patches']}/{planned} patches",
+              flush=True)
 
     def progress() -> float:
         parts = []
@@ -201,6 +314,8 @@ def train(config: TrainConfig) -> Path | None:
             parts.append(counters["seconds"] / (config.minutes * 60))
         if config.iters:
             parts.append(counters["step"] / config.iters)
+        if config.patches:
+            parts.append(counters["patches"] / config.patches)
         return max(parts)
 
     def save_state() -> None:
@@ -213,6 +328,8 @@ def train(config: TrainConfig) -> Path | None:
         if is_main:
             save_checkpoint(checkpoint, model, optimizer, rng, counters)
 
+    publisher = SnapshotPublisher(config, name, levels, batch_size, world, device, precision) \
+        if is_main and config.publish and config.snapshot_minutes else None
     state = {"last_save": time.monotonic(), "last_val": None, "running": []}
 
     def step() -> None:
@@ -223,13 +340,13 @@ def train(config: TrainConfig) -> Path | None:
         inputs, targets = source.batch(batch_size)
         if device == "cpu":
             inputs = inputs.contiguous(memory_format=torch.channels_last)
-        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_bf16):
+        with torch.autocast(autocast_device, dtype=torch.bfloat16, enabled=use_bf16):
             loss = torch.nn.functional.mse_loss(net(inputs).float(), targets)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
-        if use_bf16:
+        if device.startswith("cuda"):
             torch.cuda.synchronize()
         step_seconds = time.monotonic() - tick
         if world > 1:   # every rank must stop at the same step: agree on elapsed time
@@ -245,6 +362,8 @@ def train(config: TrainConfig) -> Path | None:
         if is_main and (counters["step"] % config.val_every == 0 or progress() >= 1.0):
             state["last_val"] = validate(model, val_pairs, device)
             val = f"{state['last_val']:.3f}"
+            if publisher is not None and progress() < 1.0:
+                publisher.consider(model, counters, state["last_val"], log_path)
         if is_main and (counters["step"] % config.log_every == 0 or val):
             mean_loss = float(np.mean(state["running"]))
             writer.writerow([counters["step"], counters["patches"], f"{counters['seconds']:.1f}", f"{lr:.3g}",
@@ -259,18 +378,25 @@ def train(config: TrainConfig) -> Path | None:
 
     model.train()
     steps_this_run = 0
-    try:
-        while progress() < 1.0 and (config.stop_after is None or steps_this_run < config.stop_after):
-            step()
-            steps_this_run += 1
-    except KeyboardInterrupt:
+    with StopRequest() as stop:
+        try:
+            while progress() < 1.0 and (config.stop_after is None or steps_this_run < config.stop_after):
+                step()
+                steps_this_run += 1
+                if stop.signal is not None:
+                    break
+        except KeyboardInterrupt:
+            save_state()
+            print(f"interrupted: checkpoint saved at step {counters['step']}; rerun the same command to resume.")
+            raise
+        finally:
+            if log_file:
+                log_file.close()
         save_state()
-        print(f"interrupted: checkpoint saved at step {counters['step']}; rerun the same command to resume.")
-        raise
-    finally:
-        if log_file:
-            log_file.close()
-    save_state()
+    if stop.signal is not None:
+        print(f"{signal.Signals(stop.signal).name}: checkpoint saved at step {counters['step']} "
+              f"({counters['patches']} patches); rerun the same command to resume.", flush=True)
+        raise KeyboardInterrupt
     if world > 1:
         _check_replicas(model, rank, world, counters["step"])
     if progress() < 1.0:
@@ -280,7 +406,8 @@ def train(config: TrainConfig) -> Path | None:
     if not is_main:
         return None
     last_val = state["last_val"] if state["last_val"] is not None else validate(model, val_pairs, device)
-    return _publish(config, model, counters, levels, batch_size, world, device, name, out, log_path, last_val)
+    card = make_card(config, model, counters, levels, batch_size, world, device, precision, name, last_val)
+    return _publish(config, model, card, out, log_path)
 
 
 def weights_digest(state_dict: dict) -> str:
@@ -305,49 +432,136 @@ def _check_replicas(model: torch.nn.Module, rank: int, world: int, step: int) ->
         print(f"ddp: weights identical on all {world} ranks at step {step} (sha256 {digests[0]})", flush=True)
 
 
-def _publish(config: TrainConfig, model, counters: dict, levels: list, batch_size: int, world: int, device: str,
-             name: str, out: Path, log_path: Path, last_val: float) -> Path:
-    """Final weights, model card and curves; --publish copies them into methods/weights/."""
+def make_card(config: TrainConfig, model, counters: dict, levels: list, batch_size: int, world: int, device: str,
+              precision: str, name: str, val_psnr: float, complete: bool = True) -> weights_io.ModelCard:
     cores = torch.get_num_threads()
     device_words = torch.cuda.get_device_name() if device.startswith("cuda") else f"CPU, {cores} threads"
-    card = weights_io.ModelCard(
+    budget = (f"{config.patches} patches" if config.patches else
+              f"{config.minutes:g} min" if config.minutes else f"{config.iters} iterations")
+    return weights_io.ModelCard(
         name=name, architecture="red" if config.model.startswith("red") else config.model.split("-")[0],
         config=model.config.as_dict(), task=config.task, levels=levels, recipe=config.recipe,
         iterations=counters["step"], patches_seen=counters["patches"], batch_size=batch_size * world,
         patch_size=config.patch, train_set=config.train_set, device=device_words,
         wall_seconds=round(counters["seconds"], 1),
-        budget=(f"{config.minutes:g} min" if config.minutes else f"{config.iters} iterations") + f" on {device_words}"
-               + (f" x{world} ranks" if world > 1 else ""),
-        val_psnr=round(last_val, 3),
-        val_protocol=f"mean PSNR over levels {levels} on {VAL_CROP}x{VAL_CROP} centre crops of the first "
-                     f"{VAL_IMAGES} BSD200 images (monitoring only)",
-        git_commit=_git_commit(), seed=config.seed, extra={"train_config": asdict(config)})
-    path = weights_io.save(model.state_dict(), card, out)
+        budget=budget + f" on {device_words}" + (f" x{world} ranks" if world > 1 else ""),
+        val_psnr=round(val_psnr, 3),
+        val_protocol=f"mean PSNR over levels {levels} on {VAL_CROP}x{VAL_CROP} centre crops of the last "
+                     f"{config.holdout} {VAL_SET} images, held out of training",
+        git_commit=_git_commit(), seed=config.seed, patches_planned=config.patches, complete=complete,
+        precision=precision, init=config.init, extra={"train_config": asdict(config)})
+
+
+class SnapshotPublisher:
+    """Publishes the network while it trains, whenever validation improved and enough time passed, so a
+    long campaign has usable weights long before each budget is spent (the card says how far it got)."""
+
+    def __init__(self, config: TrainConfig, name: str, levels: list, batch_size: int, world: int, device: str,
+                 precision: str):
+        self.config, self.name, self.levels = config, name, levels
+        self.batch_size, self.world, self.device, self.precision = batch_size, world, device, precision
+        self.last_seconds: float | None = None
+        self.best = -math.inf
+        published = publish_dir(config) / f"{name}.json"
+        if published.exists():   # a resumed run must beat what is already published
+            try:
+                card = weights_io.read_card(name, publish_dir(config))
+                if card.val_psnr is not None and card.val_protocol.endswith("held out of training"):
+                    self.best = card.val_psnr
+                    self.last_seconds = card.wall_seconds
+            except UserError:
+                pass
+
+    def consider(self, model, counters: dict, val_psnr: float, log_path: Path) -> None:
+        seconds = counters["seconds"]
+        due = self.last_seconds is None or seconds - self.last_seconds >= self.config.snapshot_minutes * 60
+        if not due or not val_psnr > self.best:
+            return
+        card = make_card(self.config, model, counters, self.levels, self.batch_size, self.world, self.device,
+                         self.precision, self.name, val_psnr, complete=False)
+        weights_io.save(model.state_dict(), card, publish_dir(self.config), dtype=self.config.weights_dtype)
+        self.best, self.last_seconds = val_psnr, seconds
+        print(f"snapshot {self.name} published: val {val_psnr:.3f} dB at {counters['patches']} patches", flush=True)
+
+
+def publish_dir(config: TrainConfig) -> Path:
+    return Path(config.publish_dir) if config.publish_dir else weights_io.WEIGHTS_DIR
+
+
+def _publish(config: TrainConfig, model, card: weights_io.ModelCard, out: Path, log_path: Path) -> Path:
+    """Final weights, model card and curves; --publish copies them into methods/weights/."""
+    path = weights_io.save(model.state_dict(), card, out, dtype=config.weights_dtype)
     try:
         from bench.plots import plot_training_curves
-        plot_training_curves([log_path], out / "curves.png", labels=[name])
+        plot_training_curves([log_path], out / "curves.png", labels=[card.name])
     except Exception as exc:  # a failed plot must not lose the trained weights
         print(f"warning: could not plot curves: {exc}")
     if config.publish:
+        target = publish_dir(config)
+        target.mkdir(parents=True, exist_ok=True)
         for suffix in (".safetensors", ".json"):
-            shutil.copy2(out / f"{name}{suffix}", weights_io.WEIGHTS_DIR / f"{name}{suffix}")
-        print(f"published {name} to {weights_io.WEIGHTS_DIR}")
-    print(f"done: {path} val {last_val:.3f} dB after {counters['step']} steps / {counters['seconds']:.0f} s")
+            tmp = target / f"{card.name}{suffix}.tmp"
+            shutil.copyfile(out / f"{card.name}{suffix}", tmp)
+            os.replace(tmp, target / f"{card.name}{suffix}")
+        print(f"published {card.name} to {target}")
+    print(f"done: {path} val {card.val_psnr:.3f} dB after {card.iterations} steps / {card.wall_seconds:.0f} s")
     return path
+
+
+HELP = {
+    "model": "network: red10, red20, red30 (any even red<N>), srcnn, strided5",
+    "task": "denoise or sr", "levels": "sigmas (denoise) or scales (sr), comma-separated; several = one model for all",
+    "recipe": "paper: Adam 1e-4 constant, batch 64; fast: Adam 1e-3 cosine, batch 32",
+    "lr": "peak learning rate (overrides the recipe)", "batch_size": "patches per step (overrides the recipe)",
+    "patch": "patch side in pixels", "minutes": "budget: minutes of training (all resumes together)",
+    "iters": "budget: optimizer steps", "patches": "budget: training patches",
+    "precision": "auto: bf16 autocast on CUDA and on CPUs with AMX/AVX512-BF16, else fp32",
+    "init": "start from these weights (name in methods/weights/ or path without suffix)",
+    "holdout": "BSDS500-train images held out of training for validation",
+    "train_set": "bsd300-train (the paper's 300 images) or bsds500-train (no test overlap)",
+    "skip": "red (symmetric skips), he (block shortcuts) or none; default by depth",
+    "span": "layers between skips", "width": "feature maps", "seed": "seed of weights, patches and noise",
+    "device": "auto, cpu or cuda", "threads": "CPU threads (default: all cores)", "out": "run folder",
+    "name": "weights name (default <model>-<task>)", "data_dir": "local dataset mirror",
+    "checkpoint_seconds": "seconds between checkpoints", "val_every": "steps between validations",
+    "log_every": "steps between log rows", "publish": "copy the final weights to methods/weights/",
+    "publish_dir": "folder --publish writes to", "snapshot_minutes": "with --publish: publish improving snapshots this often",
+    "weights_dtype": "storage of saved weights", "stop_after": "end this invocation after N steps (resumable)",
+}
+CHOICES = {"recipe": tuple(RECIPES), "precision": PRECISIONS, "weights_dtype": ("float16", "float32"),
+           "task": ("denoise", "sr"), "device": ("auto", "cpu", "cuda")}
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = TrainConfig()
+    kinds = {"lr": float, "minutes": float, "iters": int, "patches": int, "batch_size": int, "threads": int,
+             "stop_after": int, "snapshot_minutes": float}
     for key, value in asdict(defaults).items():
         flag = "--" + key.replace("_", "-")
         if isinstance(value, bool):
-            parser.add_argument(flag, action="store_true", default=value)
+            parser.add_argument(flag, action="store_true", default=value, help=HELP.get(key))
         else:
-            kind = {"lr": float, "minutes": float, "iters": int, "batch_size": int, "threads": int, "stop_after": int}.get(key, type(value) if value is not None else str)
-            parser.add_argument(flag, type=kind, default=value)
+            kind = kinds.get(key, type(value) if value is not None else str)
+            parser.add_argument(flag, type=kind, default=value, help=HELP.get(key), choices=CHOICES.get(key))
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="run_bench.py train", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="run_bench.py train", description=__doc__.split("\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--plan", help="work through a training plan (TOML) instead; see campaign/plan.toml")
+    parser.add_argument("--status", action="store_true", help="with --plan: print the plan's progress and exit")
+    parser.add_argument("--target", choices=("cpu", "gpu"), default="cpu", help="with --plan: whose budgets to use")
+    parser.add_argument("--nice", type=int, default=19, help="with --plan: scheduling niceness (19 = lowest priority)")
     add_arguments(parser)
     args = parser.parse_args(argv)
+    plan_args = {key: getattr(args, key) for key in ("plan", "status", "target", "nice")}
+    for key in plan_args:
+        delattr(args, key)
+    if plan_args["plan"]:
+        from .campaign import run_plan
+        run_plan(plan_args["plan"], status_only=plan_args["status"], target=plan_args["target"],
+                 niceness=plan_args["nice"], data_dir=args.data_dir, device=args.device)
+        return
+    if plan_args["status"]:
+        raise UserError("--status needs --plan FILE.")
     train(TrainConfig(**vars(args)))

@@ -1,0 +1,213 @@
+"""The training campaign: one declarative plan (TOML) of every shipped network, worked through in priority order.
+
+    python run_bench.py train --plan campaign/plan.toml            # train (low priority), resumable
+    python run_bench.py train --plan campaign/plan.toml --status   # progress table
+
+Each network trains into `campaign/work/<name>/` (checkpoint + log, tracked in git so a fresh clone on
+another machine continues it), publishes improving snapshots to methods/weights/ while it trains and its
+final weights when its budget is reached; its log then moves to `campaign/logs/` and the checkpoint is
+deleted, so the repository holds at most the one checkpoint in progress.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from bench.errors import UserError
+from methods import weights as weights_io
+
+from .train import TrainConfig, train
+
+TARGETS = ("cpu", "gpu")
+
+
+@dataclass(frozen=True)
+class PlanEntry:
+    name: str
+    model: str
+    task: str
+    levels: str
+    priority: int
+    cpu_patches: int
+    gpu_patches: int
+    init: str | None = None          # None: from scratch; else the name of an earlier network of the plan
+    lr: float = 1e-3                 # peak of the cosine schedule
+    batch_size: int = 16             # CPU: small batches buy more updates for the same compute
+    gpu_lr: float = 2e-3
+    gpu_batch_size: int = 128        # a GPU needs large batches to be busy
+    recipe: str = "fast"
+
+    def patches(self, target: str) -> int:
+        return self.cpu_patches if target == "cpu" else self.gpu_patches
+
+
+@dataclass(frozen=True)
+class Plan:
+    path: Path
+    entries: list[PlanEntry]
+    work_dir: Path
+    log_dir: Path
+    snapshot_minutes: float
+    train_set: str
+
+    def ordered(self) -> list[PlanEntry]:
+        return sorted(self.entries, key=lambda e: (e.priority, e.name))
+
+
+def load_plan(path: str | Path) -> Plan:
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"training plan {path} not found; the shipped one is campaign/plan.toml.")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"training plan {path} is not valid TOML: {exc}.") from None
+    settings = data.get("campaign", {})
+    defaults = data.get("defaults", {})
+    known = {f.name for f in fields(PlanEntry)}
+    entries = []
+    for raw in data.get("network", []):
+        merged = {**defaults, **raw}
+        unknown = set(merged) - known
+        if unknown:
+            raise UserError(f"{path}: network '{raw.get('name', '?')}' has unknown keys {sorted(unknown)} "
+                            f"(known: {', '.join(sorted(known))}).")
+        try:
+            entry = PlanEntry(**merged)
+        except TypeError as exc:
+            raise UserError(f"{path}: network '{raw.get('name', '?')}' is incomplete ({exc}).") from None
+        entries.append(entry)
+    if not entries:
+        raise UserError(f"{path} lists no [[network]] entries.")
+    plan = Plan(path, entries, path.parent / settings.get("work_dir", "work"), path.parent / settings.get("log_dir", "logs"),
+                float(settings.get("snapshot_minutes", 20)), settings.get("train_set", "bsd300-train"))
+    _check(plan)
+    return plan
+
+
+def _check(plan: Plan) -> None:
+    names = [e.name for e in plan.entries]
+    duplicates = {n for n in names if names.count(n) > 1}
+    if duplicates:
+        raise UserError(f"{plan.path}: networks named twice: {', '.join(sorted(duplicates))}.")
+    by_name = {e.name: e for e in plan.entries}
+    for entry in plan.entries:
+        if entry.init is None:
+            continue
+        parent = by_name.get(entry.init)
+        if parent is None:
+            raise UserError(f"{plan.path}: '{entry.name}' starts from '{entry.init}', which the plan does not train.")
+        if parent.priority >= entry.priority or parent.model != entry.model or parent.task != entry.task:
+            raise UserError(f"{plan.path}: '{entry.name}' must start from a network of the same model and task "
+                            f"with a smaller priority number; '{entry.init}' is not one.")
+
+
+def train_config(plan: Plan, entry: PlanEntry, target: str, data_dir: str | None, device: str = "auto",
+                 publish_dir: str | None = None, out_dir: Path | None = None) -> TrainConfig:
+    gpu = target == "gpu"
+    init = entry.init
+    if init and publish_dir:   # the parent was published beside this network, not in methods/weights/
+        init = str(Path(publish_dir) / init)
+    return TrainConfig(model=entry.model, task=entry.task, levels=entry.levels, recipe=entry.recipe,
+                       lr=entry.gpu_lr if gpu else entry.lr, batch_size=entry.gpu_batch_size if gpu else entry.batch_size,
+                       patches=entry.patches(target), init=init,
+                       train_set=plan.train_set, device=device, out=str((out_dir or plan.work_dir) / entry.name),
+                       name=entry.name, data_dir=data_dir, checkpoint_seconds=300.0 if target == "cpu" else 60.0,
+                       val_every=200 if target == "cpu" else 500, log_every=20 if target == "cpu" else 100,
+                       publish=True, publish_dir=publish_dir, snapshot_minutes=plan.snapshot_minutes)
+
+
+def _published(entry: PlanEntry, publish_dir: Path) -> weights_io.ModelCard | None:
+    if not (publish_dir / f"{entry.name}.json").exists():
+        return None
+    try:
+        return weights_io.read_card(entry.name, publish_dir)
+    except UserError:
+        return None
+
+
+def is_finished(entry: PlanEntry, target: str, publish_dir: Path) -> bool:
+    card = _published(entry, publish_dir)
+    return bool(card and card.complete and card.patches_seen >= entry.patches(target))
+
+
+def run_plan(path: str | Path, status_only: bool = False, target: str = "cpu", niceness: int = 19,
+             data_dir: str | None = None, device: str = "auto", publish_dir: str | None = None,
+             out_dir: Path | None = None, only: list[str] | None = None) -> None:
+    plan = load_plan(path)
+    target_dir = Path(publish_dir) if publish_dir else weights_io.WEIGHTS_DIR
+    if status_only:
+        print(status_table(plan, target, target_dir, out_dir))
+        return
+    if niceness:
+        os.nice(niceness)   # background training must not slow the machine's interactive work
+    for entry in plan.ordered():
+        if only and entry.name not in only:
+            continue
+        if is_finished(entry, target, target_dir):
+            continue
+        if entry.init and not is_finished(plan_entry(plan, entry.init), target, target_dir):
+            raise UserError(f"'{entry.name}' starts from '{entry.init}', which is not finished; "
+                            f"raise the priority number of '{entry.name}' or finish '{entry.init}' first.")
+        config = train_config(plan, entry, target, data_dir, device, publish_dir, out_dir)
+        print(f"== {entry.name}: {entry.patches(target)} patches ({target} budget), priority {entry.priority}, "
+              f"init {entry.init or 'scratch'}", flush=True)
+        if train(config) is None:
+            return   # paused (--stop-after); the checkpoint is saved
+        _archive(plan, entry, Path(config.out))
+    print("plan complete: every network reached its budget.")
+
+
+def plan_entry(plan: Plan, name: str) -> PlanEntry:
+    return next(e for e in plan.entries if e.name == name)
+
+
+def _archive(plan: Plan, entry: PlanEntry, work: Path) -> None:
+    """Keep the finished network's log, drop its checkpoint: the repository holds one checkpoint at most."""
+    log = work / "log.csv"
+    if log.exists():
+        plan.log_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(log, plan.log_dir / f"{entry.name}.csv")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def _progress(entry: PlanEntry, plan: Plan, target: str, target_dir: Path, work_dir: Path) -> tuple[str, int, float | None, float | None]:
+    """(state, patches seen, validation PSNR, measured patches/s) from the checkpoint log or the card."""
+    card = _published(entry, target_dir)
+    log = work_dir / entry.name / "log.csv"
+    if not log.exists():
+        log = plan.log_dir / f"{entry.name}.csv"
+    seen, val, speed = 0, None, None
+    if log.exists():
+        with open(log) as fh:
+            rows = list(csv.DictReader(fh))
+        if rows:
+            seen = int(rows[-1]["patches"])
+            seconds = float(rows[-1]["seconds"])
+            speed = seen / seconds if seconds > 0 else None
+            vals = [float(r["val_psnr"]) for r in rows if r.get("val_psnr")]
+            val = vals[-1] if vals else None
+    if card and card.complete and card.patches_seen >= entry.patches(target) and not (work_dir / entry.name).exists():
+        return "done", card.patches_seen, card.val_psnr, speed
+    if (work_dir / entry.name / "checkpoint.safetensors").exists():
+        return ("training, snapshot published" if card else "training"), seen, val, speed
+    if card and card.complete:
+        return "done (smaller budget)", card.patches_seen, card.val_psnr, speed
+    return "pending", 0, None, None
+
+
+def status_table(plan: Plan, target: str, target_dir: Path, out_dir: Path | None = None) -> str:
+    work_dir = out_dir or plan.work_dir
+    lines = [f"Training plan {plan.path} ({target} budgets)", "",
+             "| priority | network | init | patches seen / planned | done | val PSNR | state |",
+             "|---:|---|---|---:|---:|---:|---|"]
+    for entry in plan.ordered():
+        state, seen, val, _speed = _progress(entry, plan, target, target_dir, work_dir)
+        planned = entry.patches(target)
+        lines.append(f"| {entry.priority} | {entry.name} | {entry.init or 'scratch'} | {seen:,} / {planned:,} | "
+                     f"{min(seen / planned, 1):.0%} | {f'{val:.2f}' if val is not None else '-'} | {state} |")
+    return "\n".join(lines)
