@@ -1,7 +1,9 @@
 """RED10/20/30 as harness methods, loaded from the committed weights in methods/weights/.
 
-One network per task (the paper's single model for all sigmas / all scales);
-`red30+` is the x8 self-ensemble. Large images are processed in tiles.
+`red30` is the paper's Tables 1-5 model: one network per noise level or scale
+(weights `red30-denoise-s<sigma>`, `red30-sr-x<scale>`), chosen by the degradation's
+level. `red30-single` is the paper's Tables 6-7 model: one network for all levels
+(`red30-<task>-single`). Append `+` for the x8 self-ensemble. Large images are tiled.
 """
 from __future__ import annotations
 
@@ -10,49 +12,127 @@ from functools import lru_cache
 
 import torch
 
+from bench.errors import UserError
+
 from .base import Method
 from .rednet import REDConfig, REDNet
 from .registry import register_method
 from .torch_inference import apply_network
-from .weights import load, split_ref
+from .weights import WEIGHTS_DIR, ModelCard, load, read_card, split_ref
 
 TILE = int(os.environ.get("REDBENCH_TILE", "256"))
+DEPTHS = (10, 20, 30)
 
 
-@lru_cache(maxsize=8)
-def load_network(weights_name: str) -> tuple[torch.nn.Module, object]:
+@lru_cache(maxsize=32)
+def load_network(weights_name: str) -> tuple[torch.nn.Module, ModelCard]:
     from .srcnn_net import SRCNN, SRCNNConfig
     state, card = load(*split_ref(weights_name))
-    net = REDNet(REDConfig(**card.config)) if card.architecture == "red" else SRCNN(SRCNNConfig(**card.config))
+    if card.architecture == "red":
+        net = REDNet(REDConfig(**card.config))
+    elif card.architecture == "srcnn":
+        net = SRCNN(SRCNNConfig(**card.config))
+    else:
+        raise UserError(f"weights '{weights_name}' have architecture '{card.architecture}', which the evaluation "
+                        f"cannot build (it builds: red, srcnn).")
     net.load_state_dict(state)
     net.eval()
     return net.to(memory_format=torch.channels_last), card
 
 
+def tile_margin(card: ModelCard) -> int:
+    """Tiles overlap by the receptive-field radius (one pixel per 3x3 layer), plus a little."""
+    depth = card.config.get("depth")
+    return depth + 2 if depth else 8
+
+
+def level_suffix(task: str, level) -> str:
+    return f"s{float(level):g}" if task == "denoise" else f"x{int(level)}"
+
+
 class TrainedNetwork(Method):
+    """One trained network for every level it is given."""
     uses_torch = True
-    margin = 32
 
     def __init__(self, name: str, task: str, weights_name: str):
         self.name, self.tasks, self.weights_name = name, (task,), weights_name
         self.net, self.card = load_network(weights_name)
         if self.card.task != task:
-            from bench.errors import UserError
             raise UserError(f"weights '{weights_name}' were trained for {self.card.task}, not {task}.")
-        depth = self.card.config.get("depth")
-        if depth:   # tiles overlap by the receptive-field radius (one pixel per 3x3 layer)
-            self.margin = depth + 2
+        self.margin = tile_margin(self.card)
 
     def restore(self, degraded, degradation):
         return apply_network(self.net, degraded, tile=TILE, margin=self.margin)
 
+    def weights_id(self, degradation) -> str:
+        return f"{self.card.name}@{self.card.sha256}"
 
-def _red(depth: int):
-    def factory(task: str) -> TrainedNetwork:
-        return TrainedNetwork(f"red{depth}", task, f"red{depth}-{task}")
+    def trained_levels(self) -> tuple:
+        return tuple(self.card.levels)
+
+    def cards(self) -> list[ModelCard]:
+        return [self.card]
+
+
+class PerLevelNetwork(Method):
+    """One network per level, `<prefix>-<s|x><level>`, picked by the degradation's level (paper section 3.3)."""
+    uses_torch = True
+
+    def __init__(self, name: str, task: str, prefix: str, directory=WEIGHTS_DIR):
+        self.name, self.tasks, self.prefix, self.task, self.directory = name, (task,), prefix, task, directory
+        self.available = {}
+        for path in sorted(directory.glob(f"{prefix}-*.json")):
+            card = read_card(path.stem, directory)
+            if path.stem == f"{prefix}-{level_suffix(task, card.levels[0])}" and len(card.levels) == 1:
+                self.available[float(card.levels[0])] = card
+        if not self.available:
+            raise UserError(f"{name} has no trained per-level networks ({prefix}-{level_suffix(task, 0)[0]}<level> in "
+                            f"{directory}); train them with `python run_bench.py train --plan campaign/plan.toml` "
+                            f"or use {name}-single.")
+
+    def card_for(self, degradation) -> ModelCard:
+        card = self.available.get(float(degradation.level))
+        if card is None:
+            raise UserError(f"{self.name} has no network for {_level_words(self.task, degradation.level)}; trained levels: "
+                            f"{', '.join(f'{lvl:g}' for lvl in sorted(self.available))}.")
+        return card
+
+    def restore(self, degraded, degradation):
+        card = self.card_for(degradation)
+        net, _ = load_network(card.name if self.directory == WEIGHTS_DIR else str(self.directory / card.name))
+        return apply_network(net, degraded, tile=TILE, margin=tile_margin(card))
+
+    def weights_id(self, degradation) -> str:
+        card = self.card_for(degradation)
+        return f"{card.name}@{card.sha256}"
+
+    def trained_levels(self) -> tuple:
+        return tuple(int(lvl) if float(lvl).is_integer() else lvl for lvl in sorted(self.available))
+
+    def cards(self) -> list[ModelCard]:
+        return [self.available[lvl] for lvl in sorted(self.available)]
+
+
+def _level_words(task: str, level) -> str:
+    return f"sigma {float(level):g}" if task == "denoise" else f"scale x{int(level)}"
+
+
+def _per_level(depth: int):
+    def factory(task: str) -> PerLevelNetwork:
+        return PerLevelNetwork(f"red{depth}", task, f"red{depth}-{task}")
     return factory
 
 
-for _depth in (10, 20, 30):
+def _single(depth: int):
+    def factory(task: str) -> TrainedNetwork:
+        return TrainedNetwork(f"red{depth}-single", task, f"red{depth}-{task}-single")
+    return factory
+
+
+for _depth in DEPTHS:
     register_method(f"red{_depth}", tasks=("denoise", "sr"), ensemble=True,
-                    description=f"RED{_depth}, one model for all sigmas / all scales, weights red{_depth}-<task>")(_red(_depth))
+                    description=f"RED{_depth}, one network per sigma / scale (Tables 1-5), "
+                                f"weights red{_depth}-<task>-<s|x><level>")(_per_level(_depth))
+    register_method(f"red{_depth}-single", tasks=("denoise", "sr"), ensemble=True,
+                    description=f"RED{_depth}, one network for all sigmas / scales (Tables 6-7), "
+                                f"weights red{_depth}-<task>-single")(_single(_depth))
