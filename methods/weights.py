@@ -55,6 +55,10 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def bytes_sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 def save(state_dict: dict, card: ModelCard, directory: Path, dtype: str = "float32") -> Path:
     """Write `<name>.safetensors` and `<name>.json` atomically; returns the weights path.
     dtype='float16' halves the file (the shipped networks lose < 0.005 dB, see docs/training.md)."""

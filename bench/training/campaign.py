@@ -13,8 +13,10 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+import tempfile
+import time
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from bench.errors import UserError
@@ -40,6 +42,7 @@ class PlanEntry:
     gpu_lr: float = 2e-3
     gpu_batch_size: int = 128        # a GPU needs large batches to be busy
     recipe: str = "fast"
+    train_set: str | None = None     # default: the plan's [campaign] train_set
 
     def patches(self, target: str) -> int:
         return self.cpu_patches if target == "cpu" else self.gpu_patches
@@ -115,10 +118,11 @@ def train_config(plan: Plan, entry: PlanEntry, target: str, data_dir: str | None
     return TrainConfig(model=entry.model, task=entry.task, levels=entry.levels, recipe=entry.recipe,
                        lr=entry.gpu_lr if gpu else entry.lr, batch_size=entry.gpu_batch_size if gpu else entry.batch_size,
                        patches=entry.patches(target), init=init,
-                       train_set=plan.train_set, device=device, out=str((out_dir or plan.work_dir) / entry.name),
-                       name=entry.name, data_dir=data_dir, checkpoint_seconds=300.0 if target == "cpu" else 60.0,
-                       val_every=200 if target == "cpu" else 500, log_every=20 if target == "cpu" else 100,
-                       publish=True, publish_dir=publish_dir, snapshot_minutes=plan.snapshot_minutes)
+                       train_set=entry.train_set or plan.train_set, device=device,
+                       out=str((out_dir or plan.work_dir) / entry.name), name=entry.name, data_dir=data_dir,
+                       checkpoint_seconds=60.0 if gpu else 300.0, val_every=500 if gpu else 200,
+                       log_every=100 if gpu else 20, publish=True, publish_dir=publish_dir,
+                       snapshot_minutes=None if gpu else plan.snapshot_minutes, sampler="vector" if gpu else "auto")
 
 
 def _published(entry: PlanEntry, publish_dir: Path) -> weights_io.ModelCard | None:
@@ -137,14 +141,18 @@ def is_finished(entry: PlanEntry, target: str, publish_dir: Path) -> bool:
 
 def run_plan(path: str | Path, status_only: bool = False, target: str = "cpu", niceness: int = 19,
              data_dir: str | None = None, device: str = "auto", publish_dir: str | None = None,
-             out_dir: Path | None = None, only: list[str] | None = None) -> None:
+             out_dir: Path | None = None, only: list[str] | None = None, preflight_steps: int = 0) -> None:
     plan = load_plan(path)
     target_dir = Path(publish_dir) if publish_dir else weights_io.WEIGHTS_DIR
+    out_dir = Path(out_dir) if out_dir else None
     if status_only:
         print(status_table(plan, target, target_dir, out_dir))
         return
     if niceness:
         os.nice(niceness)   # background training must not slow the machine's interactive work
+    if preflight_steps:
+        preflight(plan, target, data_dir, device, preflight_steps)
+        return
     for entry in plan.ordered():
         if only and entry.name not in only:
             continue
@@ -158,20 +166,48 @@ def run_plan(path: str | Path, status_only: bool = False, target: str = "cpu", n
               f"init {entry.init or 'scratch'}", flush=True)
         if train(config) is None:
             return   # paused (--stop-after); the checkpoint is saved
-        _archive(plan, entry, Path(config.out))
+        _archive(out_dir / "logs" if out_dir else plan.log_dir, entry, Path(config.out))
     print("plan complete: every network reached its budget.")
+
+
+def preflight(plan: Plan, target: str, data_dir: str | None, device: str, steps: int) -> None:
+    """A few steps of every network, from scratch, into a scratch folder: a network that cannot train
+    fails in seconds instead of after the networks before it have spent the budget."""
+    with tempfile.TemporaryDirectory() as scratch:
+        for entry in plan.ordered():
+            config = replace(train_config(plan, entry, target, data_dir, device, scratch, Path(scratch)),
+                             init=None, patches=None, iters=steps, publish=False, snapshot_minutes=None,
+                             val_every=10**9, log_every=steps)
+            tick = time.monotonic()
+            train(config)
+            print(f"preflight {entry.name}: {steps} steps ok ({time.monotonic() - tick:.1f} s)", flush=True)
+    print(f"preflight: all {len(plan.entries)} networks train.", flush=True)
+
+
+def summary_table(plan: Plan, publish_dir: Path) -> str:
+    """Per network: patches, training seconds, patches/s and validation PSNR, from the published cards."""
+    lines = ["| network | device | patches | seconds | patches/s | val PSNR | complete |", "|---|---|---:|---:|---:|---:|---|"]
+    for entry in plan.ordered():
+        card = _published(entry, publish_dir)
+        if card is None:
+            lines.append(f"| {entry.name} | - | - | - | - | - | not trained |")
+            continue
+        speed = card.patches_seen / card.wall_seconds if card.wall_seconds else 0.0
+        lines.append(f"| {entry.name} | {card.device} | {card.patches_seen:,} | {card.wall_seconds:.1f} | {speed:,.0f} | "
+                     f"{card.val_psnr if card.val_psnr is not None else '-'} | {'yes' if card.complete else 'snapshot'} |")
+    return "\n".join(lines)
 
 
 def plan_entry(plan: Plan, name: str) -> PlanEntry:
     return next(e for e in plan.entries if e.name == name)
 
 
-def _archive(plan: Plan, entry: PlanEntry, work: Path) -> None:
+def _archive(log_dir: Path, entry: PlanEntry, work: Path) -> None:
     """Keep the finished network's log, drop its checkpoint: the repository holds one checkpoint at most."""
     log = work / "log.csv"
     if log.exists():
-        plan.log_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(log, plan.log_dir / f"{entry.name}.csv")
+        log_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(log, log_dir / f"{entry.name}.csv")
     shutil.rmtree(work, ignore_errors=True)
 
 
@@ -180,7 +216,7 @@ def _progress(entry: PlanEntry, plan: Plan, target: str, target_dir: Path, work_
     card = _published(entry, target_dir)
     log = work_dir / entry.name / "log.csv"
     if not log.exists():
-        log = plan.log_dir / f"{entry.name}.csv"
+        log = (plan.log_dir if work_dir == plan.work_dir else work_dir / "logs") / f"{entry.name}.csv"
     seen, val, speed = 0, None, None
     if log.exists():
         with open(log) as fh:

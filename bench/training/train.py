@@ -36,6 +36,7 @@ from methods.srcnn_net import SRCNN, SRCNNConfig
 from .checkpoint import load_checkpoint, save_checkpoint
 from .patches import PatchSource
 from .precision import PRECISIONS, resolve_precision
+from .vector_patches import VectorPatchSource
 
 # recipe -> (peak lr, schedule, batch size)
 RECIPES = {
@@ -64,6 +65,7 @@ class TrainConfig:
     precision: str = "auto"         # auto | fp32 | bf16 (autocast; master weights stay fp32)
     init: str | None = None         # start from these weights (a name in methods/weights/ or a path)
     holdout: int = 4                # BSDS500-train images kept out of training for validation
+    sampler: str = "auto"           # loop (CPU default) | vector (batched on the device; CUDA default)
     train_set: str = "bsd300-train"
     skip: str | None = None         # red models: 'red' | 'he' | 'none' (default: paper's choice by depth)
     span: int = 2
@@ -92,6 +94,9 @@ def build_model(config: TrainConfig) -> torch.nn.Module:
         return StridedRED(StridedConfig(width=config.width, skips=config.model == "strided5"))
     if config.model.startswith("red") and config.model[3:].isdigit():
         depth = int(config.model[3:])
+        if depth < 2 or depth % 2:   # encoder and decoder halves: REDNet itself would raise a raw ValueError
+            raise UserError(f"--model {config.model}: a RED network needs an even depth >= 2; use red10, red20, "
+                            f"red30 or another even red<N>.")
         skip = config.skip or ("none" if depth <= 10 else "red")
         return REDNet(REDConfig(depth=depth, width=config.width, skip=skip, span=config.span))
     raise UserError(f"unknown model '{config.model}': use red10, red20, red30 (any even red<N>) or srcnn.")
@@ -270,7 +275,9 @@ def train(config: TrainConfig) -> Path | None:
 
     spec = get_spec(config.train_set)
     train_refs, held = split_holdout(config)
-    source = PatchSource(config.task, levels, train_refs, spec, config.patch, device, config.seed, rank)
+    sampler = config.sampler if config.sampler != "auto" else ("vector" if device.startswith("cuda") else "loop")
+    source_class = VectorPatchSource if sampler == "vector" else PatchSource
+    source = source_class(config.task, levels, train_refs, spec, config.patch, device, config.seed, rank)
     val_pairs = _validation_set(config, levels, held) if is_main else []
 
     counters = {"step": 0, "patches": 0, "seconds": 0.0}
@@ -346,7 +353,9 @@ def train(config: TrainConfig) -> Path | None:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
-        if device.startswith("cuda"):
+        if device.startswith("cuda") and (counters["step"] + 1) % config.log_every == 0:
+            # the only host synchronisation: between two of these the GPU runs ahead freely, and the
+            # steps' summed time catches up here, so the seconds counter stays true at every log row
             torch.cuda.synchronize()
         step_seconds = time.monotonic() - tick
         if world > 1:   # every rank must stop at the same step: agree on elapsed time
@@ -357,7 +366,7 @@ def train(config: TrainConfig) -> Path | None:
         counters["step"] += 1
         counters["patches"] += batch_size * world
         counters["seconds"] += step_seconds
-        state["running"].append(loss.item())
+        state["running"].append(loss.detach())   # a tensor: .item() here would synchronise every step
         val = ""
         if is_main and (counters["step"] % config.val_every == 0 or progress() >= 1.0):
             state["last_val"] = validate(model, val_pairs, device)
@@ -365,7 +374,7 @@ def train(config: TrainConfig) -> Path | None:
             if publisher is not None and progress() < 1.0:
                 publisher.consider(model, counters, state["last_val"], log_path)
         if is_main and (counters["step"] % config.log_every == 0 or val):
-            mean_loss = float(np.mean(state["running"]))
+            mean_loss = float(torch.stack(state["running"]).float().mean())
             writer.writerow([counters["step"], counters["patches"], f"{counters['seconds']:.1f}", f"{lr:.3g}",
                              f"{mean_loss:.6g}", val])
             log_file.flush()
@@ -526,9 +535,12 @@ HELP = {
     "checkpoint_seconds": "seconds between checkpoints", "val_every": "steps between validations",
     "log_every": "steps between log rows", "publish": "copy the final weights to methods/weights/",
     "publish_dir": "folder --publish writes to", "snapshot_minutes": "with --publish: publish improving snapshots this often",
-    "weights_dtype": "storage of saved weights", "stop_after": "end this invocation after N steps (resumable)",
+    "weights_dtype": "storage of saved weights",
+    "sampler": "patch sampler: loop (per patch) or vector (batched on the device); auto: vector on CUDA",
+    "stop_after": "end this invocation after N steps (resumable)",
 }
-CHOICES = {"recipe": tuple(RECIPES), "precision": PRECISIONS, "weights_dtype": ("float16", "float32"),
+CHOICES = {"sampler": ("auto", "loop", "vector"), "recipe": tuple(RECIPES), "precision": PRECISIONS,
+           "weights_dtype": ("float16", "float32"),
            "task": ("denoise", "sr"), "device": ("auto", "cpu", "cuda")}
 
 
@@ -552,15 +564,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--status", action="store_true", help="with --plan: print the plan's progress and exit")
     parser.add_argument("--target", choices=("cpu", "gpu"), default="cpu", help="with --plan: whose budgets to use")
     parser.add_argument("--nice", type=int, default=19, help="with --plan: scheduling niceness (19 = lowest priority)")
+    parser.add_argument("--work-dir", help="with --plan: folder of the in-progress checkpoints (default: the plan's)")
+    parser.add_argument("--preflight", type=int, default=0, metavar="STEPS",
+                        help="with --plan: only run STEPS steps of every network from scratch, to fail fast")
+    parser.add_argument("--only", help="with --plan: comma-separated network names to train, the rest skipped")
     add_arguments(parser)
     args = parser.parse_args(argv)
-    plan_args = {key: getattr(args, key) for key in ("plan", "status", "target", "nice")}
+    plan_args = {key: getattr(args, key) for key in ("plan", "status", "target", "nice", "work_dir", "preflight", "only")}
     for key in plan_args:
         delattr(args, key)
     if plan_args["plan"]:
         from .campaign import run_plan
         run_plan(plan_args["plan"], status_only=plan_args["status"], target=plan_args["target"],
-                 niceness=plan_args["nice"], data_dir=args.data_dir, device=args.device)
+                 niceness=plan_args["nice"], data_dir=args.data_dir, device=args.device,
+                 publish_dir=args.publish_dir, out_dir=plan_args["work_dir"],
+                 only=plan_args["only"].split(",") if plan_args["only"] else None,
+                 preflight_steps=plan_args["preflight"])
         return
     if plan_args["status"]:
         raise UserError("--status needs --plan FILE.")

@@ -1,0 +1,109 @@
+"""What a GPU campaign sends back: weights, cards and logs packed into a few archives, and unpacked here.
+
+The device machine returns at most 8 files of at most 16 MiB each, 64 MiB in all; `pack` groups each
+network's weights and card into tar files under that size (fp16 weights barely compress) plus one
+compressed archive of logs and the summary, and refuses to produce more than the limits allow.
+`unpack` checks every weights file against its card's sha256 before it copies it into place.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tarfile
+from pathlib import Path
+
+from bench.errors import UserError
+from methods import weights as weights_io
+
+MAX_FILES, MAX_FILE_BYTES, MAX_TOTAL_BYTES = 8, 16 * 2**20, 64 * 2**20
+ARCHIVE_ROOM = MAX_FILE_BYTES - 2**20   # tar headers and padding
+
+
+def pack(weights_dir: Path, logs: list[Path], extra: list[Path], results: Path) -> list[Path]:
+    """weights-<n>.tar (each network's .safetensors + .json together) and logs.tar.gz, in `results`."""
+    results.mkdir(parents=True, exist_ok=True)
+    groups: list[list[Path]] = [[]]
+    size = 0
+    for card in sorted(weights_dir.glob("*.json")):
+        files = [card.with_suffix(".safetensors"), card]
+        group_size = sum(f.stat().st_size for f in files if f.exists())
+        if groups[-1] and size + group_size > ARCHIVE_ROOM:
+            groups.append([])
+            size = 0
+        groups[-1].extend(f for f in files if f.exists())
+        size += group_size
+    archives = []
+    for index, group in enumerate(g for g in groups if g):
+        path = results / f"weights-{index + 1}.tar"
+        with tarfile.open(path, "w") as tar:
+            for file in group:
+                tar.add(file, arcname=file.name)
+        archives.append(path)
+    path = results / "logs.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        for log in logs:
+            tar.add(log, arcname=f"logs/{log.parent.name}.csv" if log.name == "log.csv" else f"logs/{log.name}")
+        for file in extra:
+            if file.exists():
+                tar.add(file, arcname=file.name)
+    archives.append(path)
+    check_limits(archives)
+    return archives
+
+
+def check_limits(archives: list[Path]) -> None:
+    sizes = {a.name: a.stat().st_size for a in archives}
+    if len(sizes) > MAX_FILES or any(s > MAX_FILE_BYTES for s in sizes.values()) or sum(sizes.values()) > MAX_TOTAL_BYTES:
+        raise UserError(f"the archives exceed what the device returns ({MAX_FILES} files of 16 MiB, 64 MiB in all): "
+                        + ", ".join(f"{n} {s / 2**20:.1f} MiB" for n, s in sizes.items())
+                        + "; train fewer networks per call (--only) or store weights as float16.")
+
+
+def _members(path: Path):
+    """Regular files only, by base name: an archive cannot write outside the target folders."""
+    with tarfile.open(path) as tar:
+        for member in tar.getmembers():
+            if member.isfile():
+                yield member.name, tar.extractfile(member).read()
+
+
+def _write(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, target)
+
+
+def unpack(results: Path, weights_dir: Path, log_dir: Path) -> list[str]:
+    """Verified weights and cards into `weights_dir`, logs into `log_dir`; returns the network names."""
+    archives = sorted(results.glob("weights-*.tar"))
+    if not archives:
+        raise UserError(f"no weights-*.tar archives in {results}; give the folder the GPU campaign wrote to.")
+    names = []
+    for archive in archives:
+        files = dict((Path(name).name, data) for name, data in _members(archive))
+        for name, data in files.items():
+            if not name.endswith(".json"):
+                continue
+            stem = name[:-5]
+            blob = files.get(f"{stem}.safetensors")
+            if blob is None:
+                raise UserError(f"{archive.name} has the card of {stem} but not its weights; rerun the campaign.")
+            card = weights_io.ModelCard(**json.loads(data))
+            if weights_io.bytes_sha256(blob) != card.sha256:
+                raise UserError(f"{stem} in {archive.name} does not match its card's sha256; the archive is damaged.")
+            _write(weights_dir / f"{stem}.safetensors", blob)
+            _write(weights_dir / name, data)
+            names.append(stem)
+    logs = results / "logs.tar.gz"
+    if logs.exists():
+        for name, data in _members(logs):
+            _write(log_dir / Path(name).name, data)
+    return sorted(names)
+
+
+def read_member(archive: Path, name: str) -> bytes:
+    for member, data in _members(archive):
+        if member == name:
+            return data
+    raise KeyError(name)

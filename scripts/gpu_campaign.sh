@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# One-shot GPU campaign: the whole training plan (campaign/plan.toml) with its GPU budgets, about
+# 8 minutes of training on one H100, in one command. Checks imports and CUDA and runs a few steps
+# of every network first (fails within a minute, with a message), then trains the plan, then packs
+# weights, cards and logs into at most 8 archives in $OUT (the device tool's return folder).
+#
+#   here, first:   python scripts/gpu_prepare.py          # images + wheels into gpu_bundle/ (git-ignored)
+#   on the device: bash scripts/gpu_campaign.sh           # device call with carry: ["gpu_bundle"]
+#   here, after:   python scripts/gpu_unpack.py <folder with the archives>
+#
+# Settings (environment): OUT (archives; default runs/gpu-results), PLAN, DEVICE (cuda; cpu for the
+# test suite), BUNDLE (gpu_bundle), WORK (scratch, default runs/gpu-campaign), TRAIN_SECONDS (540:
+# training stops there with a checkpoint so that packing always runs), PYTHON.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+PLAN=${PLAN:-campaign/plan.toml}
+DEVICE=${DEVICE:-cuda}
+BUNDLE=${BUNDLE:-gpu_bundle}
+WORK=${WORK:-runs/gpu-campaign}
+RESULTS=${OUT:-runs/gpu-results}
+TRAIN_SECONDS=${TRAIN_SECONDS:-540}
+export PYTHONUNBUFFERED=1 REDBENCH_CACHE="$WORK/cache" REDBENCH_DATA_DIR="$BUNDLE/datasets"
+mkdir -p "$WORK" "$RESULTS"
+fail() { echo "gpu_campaign: $*" >&2; exit 3; }
+
+[ -d "$BUNDLE/datasets" ] || fail "no $BUNDLE/datasets: run 'python scripts/gpu_prepare.py' here and carry $BUNDLE"
+if compgen -G "$BUNDLE/wheels/*.whl" >/dev/null; then
+  "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$WORK/site" \
+      "$BUNDLE"/wheels/*.whl || fail "installing the wheels in $BUNDLE/wheels failed"
+  export PYTHONPATH="$WORK/site${PYTHONPATH:+:$PYTHONPATH}"
+fi
+"$PY" -c "import torch, numpy, scipy, skimage, safetensors, resize_right, PIL, pandas, matplotlib" \
+  || fail "a required package is missing; add its wheel with scripts/gpu_prepare.py"
+if [ "$DEVICE" = cuda ]; then
+  "$PY" -c "import torch, sys; torch.cuda.is_available() or sys.exit('CUDA is not available'); print('gpu:', torch.cuda.get_device_name(), 'torch', torch.__version__)" \
+    || fail "no usable CUDA device"
+fi
+ARGS=(--plan "$PLAN" --target gpu --device "$DEVICE" --nice 0 --publish-dir "$WORK/weights" --work-dir "$WORK/work")
+timeout 90 "$PY" run_bench.py train "${ARGS[@]}" --preflight 3 > "$WORK/preflight.log" 2>&1 \
+  || { tail -20 "$WORK/preflight.log"; fail "the preflight (3 steps of every network) failed or took over 90 s"; }
+grep '^preflight' "$WORK/preflight.log"
+
+start=$(date +%s)
+timeout -s TERM "$TRAIN_SECONDS" "$PY" run_bench.py train "${ARGS[@]}" 2>&1 | tee "$WORK/train.log"
+status=${PIPESTATUS[0]}
+echo "training ended with status $status after $(( $(date +%s) - start )) s"
+"$PY" scripts/gpu_unpack.py --pack "$WORK" --plan "$PLAN" --results "$RESULTS" || fail "packing failed"
+exit 0

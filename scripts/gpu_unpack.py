@@ -1,0 +1,53 @@
+#!/usr/bin/env python
+"""Unpack a GPU campaign's archives into methods/weights/ (sha256-checked) and campaign/logs/gpu/.
+
+    python scripts/gpu_unpack.py /work/.device/<...>      # the folder the device call returned
+    python scripts/gpu_unpack.py --pack WORK --plan PLAN --results OUT   # used by gpu_campaign.sh
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.errors import UserError  # noqa: E402
+from bench.training.campaign import load_plan, summary_table  # noqa: E402
+from bench.training.gpu_results import pack, unpack  # noqa: E402
+from methods.weights import WEIGHTS_DIR  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("results", nargs="?", help="folder holding weights-*.tar and logs.tar.gz")
+    parser.add_argument("--weights-dir", default=str(WEIGHTS_DIR))
+    parser.add_argument("--log-dir", default=str(ROOT / "campaign" / "logs" / "gpu"))
+    parser.add_argument("--pack", metavar="WORK", help="pack the campaign in WORK instead (device side)")
+    parser.add_argument("--plan", default=str(ROOT / "campaign" / "plan.toml"))
+    parser.add_argument("--results", dest="out", help="with --pack: where the archives go")
+    args = parser.parse_args()
+    try:
+        if args.pack:
+            work = Path(args.pack)
+            summary = summary_table(load_plan(args.plan), work / "weights")
+            print(summary)
+            (work / "summary.md").write_text(summary + "\n")
+            logs = sorted(work.glob("work/logs/*.csv")) + sorted(work.glob("work/*/log.csv"))   # finished, in progress
+            archives = pack(work / "weights", logs, [work / "summary.md", work / "train.log", work / "preflight.log"],
+                            Path(args.out or ROOT / "runs" / "gpu-results"))
+            print("archives: " + ", ".join(f"{a.name} ({a.stat().st_size / 2**20:.1f} MiB)" for a in archives))
+            return 0
+        if not args.results:
+            raise UserError("give the folder with the campaign's archives.")
+        names = unpack(Path(args.results), Path(args.weights_dir), Path(args.log_dir))
+        print(f"unpacked {len(names)} networks into {args.weights_dir}: {', '.join(names)}")
+        return 0
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""The one-shot GPU campaign script, run whole on the CPU with tiny budgets: archives within the device
+machine's limits, with every network's weights and card, that unpack (sha256-checked) and load."""
+import os
+import subprocess
+import sys
+import tarfile
+
+import numpy as np
+import pytest
+import torch
+
+from bench.training.gpu_results import MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES
+from bench.training.vector_patches import VectorPatchSource
+from datasets.fetch import dataset_files, get_spec
+from methods import weights
+from tests.conftest import ROOT
+
+PLAN = """
+[campaign]
+train_set = "set12"
+[defaults]
+gpu_batch_size = 4
+[[network]]
+name = "red10-denoise-single"
+model = "red10"
+task = "denoise"
+levels = "10,30"
+priority = 1
+cpu_patches = 8
+gpu_patches = 8
+[[network]]
+name = "red10-denoise-s30"
+model = "red10"
+task = "denoise"
+levels = "30"
+priority = 2
+cpu_patches = 4
+gpu_patches = 8
+init = "red10-denoise-single"
+[[network]]
+name = "srcnn-sr"
+model = "srcnn"
+task = "sr"
+levels = "2,3"
+priority = 3
+cpu_patches = 8
+gpu_patches = 8
+train_set = "set5"
+"""
+NAMES = ["red10-denoise-s30", "red10-denoise-single", "srcnn-sr"]
+
+
+def test_gpu_campaign_script_on_cpu(mirror, tmp_path):
+    plan = tmp_path / "plan.toml"
+    plan.write_text(PLAN)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    prep = subprocess.run([sys.executable, str(ROOT / "scripts" / "gpu_prepare.py"), "--plan", str(plan),
+                           "--bundle", str(tmp_path / "bundle"), "--no-wheels"], capture_output=True, text=True, env=env)
+    assert prep.returncode == 0, prep.stderr
+    assert (tmp_path / "bundle" / "datasets" / "set5").is_dir() and (tmp_path / "bundle" / "datasets" / "bsds500").is_dir()
+
+    results = tmp_path / "results"
+    env.update(DEVICE="cpu", PLAN=str(plan), BUNDLE=str(tmp_path / "bundle"), WORK=str(tmp_path / "work"),
+               OUT=str(results), PYTHON=sys.executable)
+    run = subprocess.run(["bash", str(ROOT / "scripts" / "gpu_campaign.sh")], capture_output=True, text=True,
+                         env=env, timeout=600)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "preflight: all 3 networks train." in run.stdout and "plan complete" in run.stdout
+    assert "| red10-denoise-s30 | CPU" in run.stdout and "patches/s" in run.stdout
+
+    archives = sorted(results.iterdir())
+    assert [a.name for a in archives] == ["logs.tar.gz", "weights-1.tar"]
+    sizes = [a.stat().st_size for a in archives]
+    assert len(archives) <= MAX_FILES and max(sizes) <= MAX_FILE_BYTES and sum(sizes) <= MAX_TOTAL_BYTES
+    with tarfile.open(results / "weights-1.tar") as tar:
+        assert sorted(tar.getnames()) == sorted(f"{n}{s}" for n in NAMES for s in (".json", ".safetensors"))
+    with tarfile.open(results / "logs.tar.gz") as tar:
+        assert {f"logs/{n}.csv" for n in NAMES} | {"summary.md", "train.log", "preflight.log"} <= set(tar.getnames())
+
+    unpack = [sys.executable, str(ROOT / "scripts" / "gpu_unpack.py"), str(results),
+              "--weights-dir", str(tmp_path / "weights"), "--log-dir", str(tmp_path / "logs")]
+    done = subprocess.run(unpack, capture_output=True, text=True, env=env)
+    assert done.returncode == 0 and "unpacked 3 networks" in done.stdout, done.stderr
+    for name in NAMES:
+        state, card = weights.load(name, tmp_path / "weights")
+        assert card.device.startswith("CPU") and card.patches_seen == 8 and card.storage == "float16"
+        assert all(v.dtype == torch.float32 for v in state.values())
+    assert {p.name for p in (tmp_path / "logs").iterdir()} >= {f"{n}.csv" for n in NAMES} | {"summary.md"}
+
+    # a damaged archive is refused in one line
+    data = bytearray((results / "weights-1.tar").read_bytes())
+    data[2048] ^= 0xFF
+    (results / "weights-1.tar").write_bytes(bytes(data))
+    bad = subprocess.run(unpack, capture_output=True, text=True, env=env)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: ") and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_gpu_campaign_fails_fast_without_a_bundle(tmp_path):
+    env = dict(os.environ, BUNDLE=str(tmp_path / "none"), WORK=str(tmp_path / "w"), OUT=str(tmp_path / "o"),
+               PYTHON=sys.executable)
+    run = subprocess.run(["bash", str(ROOT / "scripts" / "gpu_campaign.sh")], capture_output=True, text=True, env=env)
+    assert run.returncode == 3 and "gpu_prepare.py" in run.stderr
+
+
+@pytest.mark.parametrize("task, levels, dataset", [("denoise", [10, 50], "set12"), ("sr", [2, 4], "set5")])
+def test_vector_patches_are_aligned_crops_under_one_dihedral_transform(mirror, task, levels, dataset):
+    source = VectorPatchSource(task, levels, dataset_files(dataset), get_spec(dataset), patch=20, seed=3)
+    n, height, width = source.targets.shape
+    # code every pixel by (image, row, col); SR inputs carry the same code plus their scale's index
+    code = (torch.arange(n)[:, None, None] * 1e6 + torch.arange(height)[None, :, None] * 1e3
+            + torch.arange(width)[None, None, :]).double()
+    source.targets = code
+    if task == "sr":
+        source.inputs = torch.stack([code + 0.25 * i for i in range(len(levels))])
+    inputs, targets = source.batch(64)
+    for inp, tgt in zip(inputs[:, 0].numpy(), targets[:, 0].numpy()):
+        image, rows, cols = tgt // 1e6, (tgt % 1e6) // 1e3, tgt % 1e3
+        assert len(np.unique(image)) == 1                                    # one image
+        assert len(np.unique(rows)) == 20 and np.ptp(rows) == 19            # a contiguous 20x20 block
+        assert len(np.unique(cols)) == 20 and np.ptp(cols) == 19
+        if task == "sr":
+            assert np.allclose(inp - tgt, (inp - tgt).flat[0])              # input aligned with its target
+            assert (inp - tgt).flat[0] in (0.0, 0.25)
+        else:
+            assert 5 < 255 * np.std(inp - tgt) < 80                         # noised at sigma 10 or 50 (of 255)
