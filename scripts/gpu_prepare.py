@@ -30,8 +30,7 @@ WHEELS = ("pooch", "platformdirs", "resize-right")
 TREE_LIMIT = 64 * 2**20
 
 
-def copy_datasets(names: set[str], mirror: Path, target: Path) -> int:
-    copied = 0
+def copy_datasets(names: set[str], mirror: Path, target: Path) -> None:
     for name in sorted(names):
         for checksum_file in get_spec(name).checksum_files:
             for entry in read_checksums(checksum_file):
@@ -41,8 +40,6 @@ def copy_datasets(names: set[str], mirror: Path, target: Path) -> int:
                 if not dest.exists() or dest.stat().st_size != source.stat().st_size:
                     dest.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(source, dest)
-                copied += dest.stat().st_size
-    return copied
 
 
 def download_wheels(target: Path) -> None:
@@ -79,7 +76,8 @@ def main() -> int:
         plan = load_plan(args.plan)
         bundle = Path(args.bundle)
         names = {entry.train_set or plan.train_set for entry in plan.entries} | {VAL_SET}
-        data = copy_datasets(names, mirror, bundle / "datasets")
+        copy_datasets(names, mirror, bundle / "datasets")
+        data = folder_bytes(bundle / "datasets")
         if not args.no_wheels:
             download_wheels(bundle / "wheels")
     except UserError as exc:
