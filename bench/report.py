@@ -7,19 +7,24 @@ model cards of the shipped weights.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
 
-from methods.paper_numbers import lookup
+from methods.paper_numbers import AMBIGUITIES, SOURCE, lookup
 
 from .analysis import paired_difference, runtime_table
 from .rows import KEY
-from .tables import (_SINGLE_TABLE, NOTES, _level_text, _paper_dataset, _paper_table, _write_atomic,
-                     render_single_vs_separate, render_table, summarize)
+from .tables import (_SINGLE_TABLE, IDENTITY, NOTES, _level_text, _paper_dataset, _paper_table, _write_atomic,
+                     method_label, paper_levels, render_single_vs_separate, render_table, summarize, write_tables)
 
+# Our RED30 per level (compared with Tables 1-5) and our single all-level RED30 (Tables 6-7).
 OURS = 'red30'
-# Baselines RED30 is paired against, per task.
+OURS_SINGLE = 'red30-single'
+# Each gets its x8 self-ensemble column beside it, run or not: the authors' code always averages x8.
+OURS_X8, OURS_SINGLE_X8 = OURS + '+', OURS_SINGLE + '+'
+# Baselines our RED30s are paired against, per task.
 PAIRED = {'denoise': ('bm3d',), 'sr': ('bicubic', 'srcnn')}
 BELOW_DB = 0.1
 
@@ -40,7 +45,8 @@ def load_rows(results_dir: Path) -> tuple[pd.DataFrame, dict]:
     for path in _rows_files(results_dir):
         frame = pd.read_csv(path, dtype={'image': str})
         files[_rel(path.parent, results_dir)] = len(frame)
-        frames.append(frame)
+        # where each row is stored, so the report can name the folder a missing cell's command writes to
+        frames.append(frame.assign(folder=_rel(path.parent, results_dir)))
     if not frames:
         raise ValueError(f"no rows.csv under {results_dir}")
     rows = pd.concat(frames, ignore_index=True)
@@ -51,10 +57,60 @@ def load_rows(results_dir: Path) -> tuple[pd.DataFrame, dict]:
 
 
 def load_runs(results_dir: Path) -> list[tuple[str, dict]]:
-    """(folder relative to results_dir, run.json contents) for each run.json, sorted by folder."""
+    """(folder relative to results_dir, run record) for every run that wrote into a folder, oldest first.
+
+    runs.jsonl keeps every run (run.json only the latest that computed), so it is read when present;
+    a folder with only run.json contributes that one record.
+    """
     results_dir = Path(results_dir)
-    return [(_rel(p.parent, results_dir), json.loads(p.read_text()))
-            for p in sorted(results_dir.rglob('run.json'))]
+    out = []
+    for path in sorted(results_dir.rglob('run.json')):
+        folder, history = _rel(path.parent, results_dir), path.with_name('runs.jsonl')
+        if history.is_file():
+            out += [(folder, json.loads(line)) for line in history.read_text().splitlines() if line.strip()]
+        else:
+            out.append((folder, json.loads(path.read_text())))
+    return out
+
+
+def legacy_single(runs) -> dict[tuple[str, str], tuple[str, dict]]:
+    """{(folder, method): (name now, weights record)} for RED rows stored before red10/20/30 meant one network
+    per level.
+
+    Their run records name one all-level network 'redN-<task>' for 'redN' (or 'redN+'); that network is
+    what 'redN-single' means now, so the report shows those rows under that name.
+    """
+    out = {}
+    for folder, run in runs:
+        task = (run.get('config') or {}).get('task')
+        for method, used in (run.get('weights') or {}).items():
+            base, plus = (method[:-1], '+') if method.endswith('+') else (method, '')
+            if re.fullmatch(r'red\d+', base) and isinstance(used, dict) and used.get('weights') == f"{base}-{task}":
+                out[(folder, method)] = (f"{base}-single{plus}", used)
+    return out
+
+
+def relabel_legacy(rows: pd.DataFrame, runs) -> tuple[pd.DataFrame, dict]:
+    """Rows renamed per legacy_single; a row that records other weights (a 'weights' column) keeps its name."""
+    mapping = legacy_single(runs)
+    if not mapping:
+        return rows, mapping
+    rows, moved = rows.copy(), pd.Series(False, index=rows.index)
+    for (folder, method), (new, used) in mapping.items():
+        hit, weights = (rows['folder'] == folder) & (rows['method'] == method), used['weights']
+        if 'weights' in rows:
+            recorded = rows['weights'].astype(str)
+            hit &= rows['weights'].isna() | recorded.str.startswith(weights + '@') | (recorded == weights)
+        rows.loc[hit, 'method'] = new
+        moved |= hit
+    # a cell that also has rows stored under the new name keeps those, never both in one mean
+    clash = rows[KEY].astype(str).duplicated(keep=False) & moved
+    return rows[~clash].reset_index(drop=True), mapping
+
+
+def _computing(runs) -> list[tuple[str, dict]]:
+    """Runs that computed rows; cached reruns (computed 0) add nothing to the results."""
+    return [(f, r) for f, r in runs if r.get('totals', {}).get('computed', 1) != 0]
 
 
 def load_cards(weights_dir: Path | None = None) -> list:
@@ -100,18 +156,34 @@ def _levels(rows: pd.DataFrame, task: str, dataset: str) -> list:
 
 # ---------------------------------------------------------------- sections
 
+def _run_scope(run: dict) -> str:
+    config = run.get('config') or {}
+    if not config:
+        return '?'
+    levels = ','.join(f"{float(x):g}" for x in config.get('levels', []))
+    methods = ', '.join(method_label(m) for m in config.get('methods', []))
+    return f"{methods} on {', '.join(config.get('datasets', []))} at {levels}"
+
+
 def _section_runs(runs, row_info, context) -> str:
     lines = []
-    for folder, run in runs:
+    computing = _computing(runs)
+    for folder, run in computing:
         git = run.get('git', {})
         commit = str(git.get('commit', 'unknown'))[:12] + (' (dirty tree)' if git.get('dirty') else '')
         machine = run.get('machine', {})
-        wall = run.get('totals', {}).get('wall_seconds')
+        totals = run.get('totals', {})
+        wall = totals.get('wall_seconds')
         lines.append([folder, f"`{run.get('command', '?')}`", commit, run.get('date', '?'),
-                      f"{machine.get('cpus', '?')} CPUs", row_info['files'].get(folder, 0),
+                      f"{machine.get('cpus', '?')} CPUs", _run_scope(run), totals.get('computed', '?'),
                       _duration(wall) if wall is not None else '?'])
+    rows_per_folder = ', '.join(f"{f} {n}" for f, n in sorted(row_info['files'].items()))
     text = ['## What was run', '',
-            _md_table(['folder', 'command', 'commit', 'date', 'machine', 'rows', 'wall time'], lines)]
+            'Every run that computed rows, from each folder\'s runs.jsonl (run.json where there is none); '
+            f'{len(runs) - len(computing)} cached reruns that computed nothing are left out. '
+            f'Rows per folder now: {rows_per_folder}.', '',
+            _md_table(['folder', 'command', 'commit', 'date', 'machine', 'methods, datasets, levels',
+                       'rows computed', 'wall time'], lines)]
     no_json = sorted(set(row_info['files']) - {f for f, _ in runs})
     if no_json:
         text.append(f"Rows without a run.json beside them: {', '.join(no_json)}.\n")
@@ -151,22 +223,48 @@ def _section_data(rows, runs) -> str:
     return '\n'.join(text)
 
 
-def _section_tables(rows) -> str:
-    text = ['## Tables 1-5: means per dataset and level', '']
+def _is_experiment(method: str) -> bool:
+    """Experiment networks ('net:<weights>', e.g. the section 2.2 network) stay out of the main tables."""
+    return method.startswith('net:')
+
+
+def main_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the main tables: no experiment networks, and only the paper's levels where the paper has a table."""
+    keep = ~rows['method'].map(_is_experiment)
     for task, dataset in _pairs(rows):
-        text.append(render_table(rows, task, dataset, 'markdown'))
+        levels = paper_levels(task, dataset)
+        if levels is not None:
+            cell = (rows['task'] == task) & (rows['dataset'] == dataset)
+            keep &= ~cell | rows['level'].isin(levels)
+    return rows[keep]
+
+
+def _section_tables(rows) -> str:
+    rows = main_rows(rows)
+    text = ['## Tables 1-5: means per dataset and level', '',
+            f'Every published cell of the paper\'s table is shown: the paper\'s other methods as "(paper)" '
+            f'columns, and in each of our cells the published value of the same method and ours minus paper. '
+            f'{OURS} is one network per level, as the paper\'s Tables 1-5 RED-Net; it and {OURS_X8} (x8 '
+            f'flip/rotate average; the authors\' released code always averages x8, see Protocol) have a column in '
+            f'every table, with "not run" where there are no rows (commands in the Protocol section). Levels other '
+            f'than the paper\'s, and experiment networks, are in the figure notes.', '']
+    for task, dataset in _pairs(rows):
+        always = (OURS, OURS_X8) if paper_levels(task, dataset) is not None else ()
+        text.append(render_table(rows, task, dataset, 'markdown', always=always))
     return '\n'.join(text)
 
 
 def _section_single(rows) -> str:
     text = ['## Tables 6-7: one network for all levels', '',
-            f'Our {OURS} is a single model per task, so it is compared with the paper\'s single model.', '']
-    ours = rows[rows['method'] == OURS]
-    pairs = _pairs(ours) if not ours.empty else []
+            f'Our {OURS_SINGLE} is one network for all noise levels (all scales), as the paper\'s Tables 6-7 '
+            f'model, and {OURS_SINGLE_X8} its x8 average; both are compared with the paper\'s single-model value.', '']
+    rows = main_rows(rows)
+    ours = rows[rows['method'] == OURS_SINGLE]
+    pairs = [p for p in _pairs(ours) if paper_levels(*p) is not None] if not ours.empty else []
     if not pairs:
-        return '\n'.join(text + [f'No {OURS} rows.', ''])
+        return '\n'.join(text + [f'No {OURS_SINGLE} rows.', ''])
     for task, dataset in pairs:
-        text.append(render_single_vs_separate(rows, task, dataset, OURS, 'markdown'))
+        text.append(render_single_vs_separate(rows, task, dataset, OURS_SINGLE, 'markdown'))
     return '\n'.join(text)
 
 
@@ -187,15 +285,127 @@ def _section_figures(context) -> str:
     return '\n'.join(text)
 
 
+# What the paper's text says, what the authors' released test code does (public, footnote 1 of the paper:
+# bitbucket.org/chhshen/image-denoising), and what this harness does, on the points where they differ.
+PROTOCOL = (
+    ("x8 flip/rotate averaging",
+     "Section 2.4 offers it as an option that 'can lead to slightly better' results; the tables do not say "
+     "whether it was used",
+     "its MATLAB netforward averages the eight flips/rotations for every task",
+     f"`{OURS}` and `{OURS_SINGLE}` are one forward pass, `{OURS_X8}` and `{OURS_SINGLE_X8}` the x8 average; "
+     "each pair is compared with the same published RED30 value"),
+    ("SR border",
+     "not stated",
+     "its demos score PSNR over the whole image, with no border shave",
+     "`scale` pixels are shaved before PSNR and SSIM (the SRCNN/VDSR convention; the bicubic calibration "
+     "test pins it against the literature's bicubic values), so our SR numbers are of the interior only"),
+    ("denoising border", "not stated", "no shave", "no shave"),
+)
+
+
+def missing_cells(rows: pd.DataFrame) -> list[dict]:
+    """Commands for our RED30 cells of the paper's tables that have no rows (shown 'not run').
+
+    One entry per (task, folder, levels, datasets): {'task', 'folder', 'levels', 'datasets', 'methods'}.
+    """
+    rows = main_rows(rows)
+    gaps: dict[tuple, list[str]] = {}
+    for task, dataset in _pairs(rows):
+        levels = paper_levels(task, dataset)
+        if levels is None:
+            continue
+        sub = rows[(rows['task'] == task) & (rows['dataset'] == dataset)]
+        folder = sub['folder'].mode().iloc[0] if 'folder' in sub else '.'
+        for method in (OURS, OURS_X8, OURS_SINGLE, OURS_SINGLE_X8):
+            have = set(sub.loc[sub['method'] == method, 'level'])
+            missing = tuple(lvl for lvl in levels if lvl not in have)
+            if missing:
+                gaps.setdefault((task, folder, missing, method), []).append(dataset)
+    merged: dict[tuple, list[str]] = {}
+    for (task, folder, levels, method), datasets in gaps.items():
+        merged.setdefault((task, folder, levels, tuple(datasets)), []).append(method)
+    return [{'task': t, 'folder': f, 'levels': list(lv), 'datasets': list(d), 'methods': m}
+            for (t, f, lv, d), m in merged.items()]
+
+
+def _section_protocol(rows, results_dir, relabelled) -> str:
+    text = ['## Protocol: the paper\'s text, the authors\' released code, this harness', '',
+            'The authors\' released test code (footnote 1 of the paper) differs from the paper\'s text on two '
+            'points, as described in issue 11 (the code itself is not reachable from the machine that rendered '
+            'this report, so that description was not re-checked here). Both readings are given: RED30 and '
+            'RED30+ columns, and the shave stated here.', '',
+            _md_table(['point', 'paper text', 'authors\' released test code', 'this harness'],
+                      [list(p) for p in PROTOCOL]),
+            f'Published numbers: {SOURCE}. Only numbers printed in the paper are labelled "paper"; its SR '
+            'tables have no bicubic column, so our bicubic column has no paper value (the literature\'s '
+            'bicubic values are in tests/test_calibration.py, with their source).', '',
+            'How unclear places in the paper\'s text were read:', '', *[f'- {a}' for a in AMBIGUITIES], '']
+    if relabelled:
+        moved = '; '.join(f"`{folder}`: {method} shown as {new} (weights {used['weights']}, sha256 "
+                          f"{str(used.get('sha256', '?'))[:12]}, {used.get('iterations', '?')} iterations, "
+                          f"budget '{used.get('budget', '?')}')"
+                          for (folder, method), (new, used) in sorted(relabelled.items()))
+        text += ['Rows stored before red10/20/30 meant one network per level: their run records name one network '
+                 f'for all levels, which is what redN-single means now, so they are shown under that name: {moved}.', '']
+    missing = missing_cells(rows)
+    if missing:
+        text += ['Cells shown "not run", and the commands that fill them (x8 costs 8 restorations; red10/20/30 '
+                 'and red30-single need their weights in methods/weights/, from the training campaign, '
+                 'campaign/plan.toml):', '', '```']
+        for m in missing:
+            flag = 'sigma' if m['task'] == 'denoise' else 'scale'
+            levels = ','.join(f"{float(x):g}" for x in m['levels'])
+            text.append(f"python run_bench.py --task {m['task']} --{flag} {levels} --datasets {','.join(m['datasets'])} "
+                        f"--methods {','.join(m['methods'])} --out {Path(results_dir).as_posix()}/{m['folder']}")
+        text += ['```', '']
+    return '\n'.join(text)
+
+
+def below_input(rows: pd.DataFrame) -> list[dict]:
+    """Cells where a method's mean PSNR or SSIM is below the identity baseline's (its own input)."""
+    summ = summarize(rows)
+    out = []
+    for (task, dataset, level), cell in summ.groupby(['task', 'dataset', 'level']):
+        base = cell[cell['method'] == IDENTITY.get(task)]
+        if base.empty:
+            continue
+        ref = base.iloc[0]
+        for r in cell[cell['method'] != ref['method']].itertuples(index=False):
+            worse = [m for m in ('psnr', 'ssim') if getattr(r, m) < ref[m]]
+            if worse:
+                out.append({'task': task, 'dataset': dataset, 'level': level, 'method': r.method,
+                            'identity': ref['method'], 'metrics': worse, 'psnr': r.psnr, 'ssim': r.ssim,
+                            'identity_psnr': ref['psnr'], 'identity_ssim': ref['ssim']})
+    return out
+
+
+def _section_identity(rows) -> str:
+    text = ['## Cells below their own input', '',
+            'Mean PSNR or SSIM lower than the identity baseline of the same cell (noisy = the noisy input, '
+            'bicubic = the SR input), i.e. the method made its input worse.', '']
+    identities = [m for m in IDENTITY.values() if m in set(rows['method'])]
+    if not identities:
+        return '\n'.join(text + ['No identity-baseline rows, so this was not checked.', ''])
+    cells = below_input(rows)
+    if not cells:
+        return '\n'.join(text + ['None.', ''])
+    lines = [[c['task'], c['dataset'], _level_text(c['task'], c['level']), method_label(c['method']),
+              ' and '.join(m.upper() for m in c['metrics']), f"{c['psnr']:.2f} / {c['ssim']:.4f}",
+              f"{c['identity_psnr']:.2f} / {c['identity_ssim']:.4f}"] for c in cells]
+    return '\n'.join(text + [_md_table(['task', 'dataset', 'level', 'method', 'below in', 'method PSNR / SSIM',
+                                        'input PSNR / SSIM'], lines)])
+
+
 def paired_rows(rows: pd.DataFrame, n_boot: int = 10000, seed: int = 0) -> list[dict]:
-    """paired_difference of OURS against each PAIRED baseline, for every set/level with both."""
+    """paired_difference of our RED30s (per level, single) against each PAIRED baseline, where both have rows."""
     out = []
     for task, dataset in _pairs(rows):
-        for baseline in PAIRED.get(task, ()):
-            for level in _levels(rows, task, dataset):
-                sub = rows[(rows['task'] == task) & (rows['dataset'] == dataset) & (rows['level'] == level)]
-                if {OURS, baseline} <= set(sub['method']):
-                    out.append(paired_difference(rows, OURS, baseline, task, dataset, level, n_boot, seed))
+        for ours in (OURS, OURS_SINGLE):
+            for baseline in PAIRED.get(task, ()):
+                for level in _levels(rows, task, dataset):
+                    sub = rows[(rows['task'] == task) & (rows['dataset'] == dataset) & (rows['level'] == level)]
+                    if {ours, baseline} <= set(sub['method']):
+                        out.append(paired_difference(rows, ours, baseline, task, dataset, level, n_boot, seed))
     return out
 
 
@@ -205,9 +415,9 @@ def _section_paired(rows, n_boot, seed) -> str:
               f"{round(r['share_a_wins'] * r['n'])}/{r['n']} ({r['share_a_wins']:.0%})"]
              for r in paired_rows(rows, n_boot, seed)]
     text = ['## Paired comparisons', '',
-            f'Per-image PSNR difference, {OURS} minus baseline, over the images both have. '
-            f'CI: 95% percentile bootstrap of the mean over images ({n_boot} resamples, numpy seed {seed}). '
-            f'Wins: images where {OURS} has the strictly higher PSNR.', '']
+            f'Per-image PSNR difference, our RED30 ({OURS} or {OURS_SINGLE}) minus baseline, over the images both '
+            f'have. CI: 95% percentile bootstrap of the mean over images ({n_boot} resamples, numpy seed {seed}). '
+            f'Wins: images where our RED30 has the strictly higher PSNR.', '']
     if not lines:
         return '\n'.join(text + ['No set/level has both RED30 and a baseline.', ''])
     headers = ['task', 'dataset', 'level', 'comparison', 'images', 'mean diff (dB)', '95% CI (dB)', 'wins']
@@ -216,7 +426,7 @@ def _section_paired(rows, n_boot, seed) -> str:
 
 def _section_runtime(rows, runs) -> str:
     table = runtime_table(rows)
-    lines = [[r.task, r.dataset, r.method, _level_text(r.task, r.level), r.n,
+    lines = [[r.task, r.dataset, method_label(r.method), _level_text(r.task, r.level), r.n,
               f"{r.median_s:.3f}", f"{r.mean_s:.3f}"] for r in table.itertuples(index=False)]
     cpus = sorted({str(run.get('machine', {}).get('cpus', '?')) for _, run in runs})
     return '\n'.join(['## Runtime', '',
@@ -226,23 +436,23 @@ def _section_runtime(rows, runs) -> str:
                       _md_table(['task', 'dataset', 'method', 'level', 'images', 'median s', 'mean s'], lines)])
 
 
-def below_paper(rows: pd.DataFrame, method: str = OURS, margin: float = BELOW_DB) -> list[dict]:
-    """Cells where our mean PSNR is more than `margin` dB below a published RED30 value.
+def below_paper(rows: pd.DataFrame, margin: float = BELOW_DB) -> list[dict]:
+    """Cells where our RED30 mean PSNR is more than `margin` dB below the published RED30 it stands for.
 
-    Each cell is checked against the per-level RED30 (Tables 1-5) and the single-model
+    OURS is checked against the per-level RED30 (Tables 1-5), OURS_SINGLE against the single-model
     RED30 (Tables 6-7); the difference is of the 2-decimal numbers the tables show.
     """
-    summ = summarize(rows[rows['method'] == method])
     out = []
-    for r in summ.itertuples(index=False):
-        refs = [(_paper_table(r.task, r.dataset), 'red30'), (_SINGLE_TABLE[r.task], 'red30-single')]
-        for table, paper_method in refs:
+    for method, paper_method, table_of in ((OURS, 'red30', _paper_table),
+                                           (OURS_SINGLE, 'red30-single', lambda task, _: _SINGLE_TABLE[task])):
+        for r in summarize(rows[rows['method'] == method]).itertuples(index=False):
+            table = table_of(r.task, r.dataset)
             entry = None if table is None else lookup(table, _paper_dataset(r.dataset), paper_method, int(r.level))
-            if entry is None or entry.psnr is None:
+            if entry is None:
                 continue
             diff = round(round(r.psnr, 2) - entry.psnr, 2)
             if diff < -margin:
-                out.append({'task': r.task, 'dataset': r.dataset, 'level': r.level, 'table': table,
+                out.append({'task': r.task, 'dataset': r.dataset, 'level': r.level, 'table': table, 'method': method,
                             'paper_method': paper_method, 'ours': float(r.psnr), 'paper': entry.psnr,
                             'diff': diff, 'n_images': int(r.n_images)})
     return out
@@ -251,16 +461,16 @@ def below_paper(rows: pd.DataFrame, method: str = OURS, margin: float = BELOW_DB
 def _section_below(rows) -> str:
     cells = below_paper(rows)
     text = [f'## Cells where our RED30 is more than {BELOW_DB} dB below the paper', '',
-            'Mean PSNR of our red30 against the paper\'s per-level RED30 (Tables 1-5) and '
-            'single-model RED30 (Tables 6-7). Substitute sets (see Data) make some of these '
+            f'Mean PSNR of our {OURS} against the paper\'s per-level RED30 (Tables 1-5) and of our {OURS_SINGLE} '
+            'against its single-model RED30 (Tables 6-7). Substitute sets (see Data) make some of these '
             'comparisons indicative only.', '']
     if not cells:
         return '\n'.join(text + ['None.', ''])
-    lines = [[f"Table {c['table']}", c['dataset'], _level_text(c['task'], c['level']), c['paper_method'],
-              f"{c['ours']:.2f}", f"{c['paper']:.2f}", f"{c['diff']:+.2f}", NOTES.get(c['dataset'], '')]
-             for c in cells]
-    return '\n'.join(text + [_md_table(['table', 'dataset', 'level', 'paper column', 'ours', 'paper',
-                                        'ours - paper', 'note'], lines)])
+    lines = [[f"Table {c['table']}", c['dataset'], _level_text(c['task'], c['level']), c['method'],
+              c['paper_method'], f"{c['ours']:.2f}", f"{c['paper']:.2f}", f"{c['diff']:+.2f}",
+              NOTES.get(c['dataset'], '')] for c in cells]
+    return '\n'.join(text + [_md_table(['table', 'dataset', 'level', 'ours', 'paper column', 'ours (dB)',
+                                        'paper (dB)', 'ours - paper', 'note'], lines)])
 
 
 def detected_deviations(rows: pd.DataFrame, cards: list) -> list[str]:
@@ -297,17 +507,32 @@ def render_report_text(results_dir: Path, context: dict | None = None) -> str:
     context = dict(context or {})
     rows, row_info = load_rows(results_dir)
     runs = load_runs(results_dir)
-    cards = load_cards(context.get('weights_dir'))
+    rows, relabelled = relabel_legacy(rows, runs)
+    # budgets only of the weights that made rows (the folder may hold newer, unused ones)
+    used = {w.get('weights') for _, run in runs for w in (run.get('weights') or {}).values() if isinstance(w, dict)}
+    cards = [c for c in load_cards(context.get('weights_dir')) if c.name in used]
     n_boot, seed = int(context.get('n_boot', 10000)), int(context.get('seed', 0))
     head = [f"# {context.get('title', 'RED-Net reproduction report')}", '',
             'Rendered by `bench.report.render_report` from stored rows and run.json files; '
             'no restoration was rerun for this report.', '']
     if context.get('summary'):
         head += [context['summary'], '']
-    sections = [_section_runs(runs, row_info, context), _section_data(rows, runs), _section_tables(rows),
-                _section_single(rows), _section_figures(context), _section_paired(rows, n_boot, seed),
+    sections = [_section_runs(runs, row_info, context), _section_data(rows, runs),
+                _section_protocol(rows, results_dir, relabelled), _section_tables(rows), _section_single(rows),
+                _section_identity(rows), _section_figures(context), _section_paired(rows, n_boot, seed),
                 _section_runtime(rows, runs), _section_below(rows), _section_deviations(rows, cards, context)]
     return '\n'.join(head) + '\n' + '\n'.join(s.rstrip('\n') + '\n' for s in sections)
+
+
+def write_folder_tables(results_dir: Path) -> list[Path]:
+    """Each folder's table files from its own rows.csv, with stored RED names read as the report reads them."""
+    results_dir = Path(results_dir)
+    runs, paths = load_runs(results_dir), []
+    for path in _rows_files(results_dir):
+        frame = pd.read_csv(path, dtype={'image': str}).assign(folder=_rel(path.parent, results_dir))
+        frame, _ = relabel_legacy(frame, runs)
+        paths += write_tables(frame.drop(columns='folder'), path.parent)
+    return paths
 
 
 def render_report(results_dir: Path, out_md: Path, context: dict) -> Path:

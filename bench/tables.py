@@ -33,7 +33,9 @@ NOTES = {
 # The identity baseline of each task: the degraded input itself, scored like a method.
 IDENTITY = {'denoise': 'noisy', 'sr': 'bicubic'}
 _BASELINES = ('noisy', 'bicubic', 'bm3d', 'tv')
-_NETS = ('srcnn', 'red10', 'red10+', 'red20', 'red20+', 'red30', 'red30+')
+# per-level networks (Tables 1-5), then the single all-level ones (Tables 6-7); each followed by its x8 ensemble
+_NETS = ('srcnn', 'red10', 'red10+', 'red20', 'red20+', 'red30', 'red30+',
+         'red10-single', 'red10-single+', 'red20-single', 'red20-single+', 'red30-single', 'red30-single+')
 _METRICS = (('PSNR', 'psnr', 2), ('SSIM', 'ssim', 4))
 _FORMATS = ('markdown', 'latex')
 
@@ -86,6 +88,15 @@ def _paper_dataset(dataset: str) -> str:
     return _PAPER_DATASET.get(dataset, dataset)
 
 
+def published_value(task: str, dataset: str, method: str, level, attr: str) -> Optional[float]:
+    """The published value our `method` is held to: a single all-level model (redN-single) to Tables 6/7,
+    anything else to the dataset's own table (Tables 1-5)."""
+    if _paper_table(task, dataset) is None:
+        return None
+    table = _SINGLE_TABLE[task] if paper_method(method).endswith('-single') else _paper_table(task, dataset)
+    return _published(table, dataset, method, level, attr)
+
+
 def _published(table, dataset, method, level, attr) -> Optional[float]:
     if table is None:
         return None
@@ -96,6 +107,8 @@ def _published(table, dataset, method, level, attr) -> Optional[float]:
 def summarize(rows: pd.DataFrame) -> pd.DataFrame:
     """Mean psnr/ssim/seconds and image count per (task, dataset, method, level)."""
     keys = ['task', 'dataset', 'method', 'level']
+    # sum in image order: a mean on a rounding boundary then shows the same digits in every table
+    rows = rows.sort_values(keys + ['image'], kind='stable')
     out = rows.groupby(keys, sort=True).agg(
         psnr=('psnr', 'mean'), ssim=('ssim', 'mean'), seconds=('seconds', 'mean'),
         n_images=('image', 'nunique'))
@@ -242,7 +255,7 @@ def render_table(rows: pd.DataFrame, task: str, dataset: str, fmt: str = 'markdo
 
 
 def render_single_vs_separate(rows: pd.DataFrame, task: str, dataset: str,
-                              single_method: str = 'red30', fmt: str = 'markdown') -> str:
+                              single_method: str = 'red30-single', fmt: str = 'markdown') -> str:
     """Tables 6/7: our single model (plain and x8) and the identity baseline against the paper's
     single-model RED30 (Tables 6/7) and its per-level RED30 (Tables 1-5)."""
     sub = _subset(rows, task, dataset)

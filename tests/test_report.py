@@ -8,17 +8,20 @@ import pandas as pd
 import pytest
 
 from bench.analysis import paired_difference, per_image_table, runtime_table, write_per_image_csv
-from bench.report import below_paper, render_report
+from bench.report import below_input, below_paper, legacy_single, load_runs, render_report, render_report_text
 from bench.visual import busiest_crop
 from methods.weights import ModelCard
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# (dataset, method, level) -> PSNR per image. Paper RED30 on 'fourteen': 29.17 at sigma 30, 26.81 at 50.
+# (dataset, method, level) -> PSNR per image. Paper RED30 on 'fourteen': 29.17 at sigma 30, 26.81 at 50;
+# the single-model RED30 (Table 6): 29.09 and 26.75.
 _DENOISE_IMAGES = ('01', '02', '03', '04')
 _DENOISE = {
     ('bm3d', 30): (28.90, 29.40, 28.10, 29.00), ('red30', 30): (29.30, 29.60, 28.90, 29.20),  # mean 29.25
     ('bm3d', 50): (26.20, 26.90, 25.80, 26.40), ('red30', 50): (26.40, 26.80, 26.20, 26.60),  # mean 26.50
+    ('red30-single', 30): (29.00, 29.20, 28.80, 29.00), ('red30-single', 50): (26.00, 26.40, 26.30, 26.50),
+    ('noisy', 30): (18.60, 18.70, 18.50, 18.60), ('noisy', 50): (26.50, 26.60, 26.40, 26.60),  # 50: above bm3d
 }
 _SR_IMAGES = ('baby', 'bird', 'butterfly')
 _SR = {
@@ -37,10 +40,10 @@ def _rows(task, dataset, images, grid):
     return pd.DataFrame(out)
 
 
-def _run_json(folder, command, dataset):
+def _run_json(folder, command, dataset, weights=None):
     record = {'command': command, 'date': '2026-01-02T03:04:05+0000', 'git': {'commit': 'abc123' * 7, 'dirty': False},
               'machine': {'cpus': 2}, 'datasets': {dataset: {'images': 4, 'sha256': 'f' * 64, 'verified': True}},
-              'totals': {'wall_seconds': 12.5}}
+              'weights': weights or {}, 'totals': {'wall_seconds': 12.5}}
     (folder / 'run.json').write_text(json.dumps(record))
 
 
@@ -53,14 +56,16 @@ def results(tmp_path):
             ('sr', _rows('sr', 'set5', _SR_IMAGES, _SR), 'python run_bench.py --task sr', 'set5')):
         (root / name).mkdir(parents=True)
         frame.to_csv(root / name / 'rows.csv', index=False)
-        _run_json(root / name, cmd, dataset)
+        # the denoise run names the weights of red30-single, so the report lists that card's budget
+        _run_json(root / name, cmd, dataset, {'red30-single': {'weights': 'red30-denoise-single'}} if name == 'denoise' else None)
     weights = tmp_path / 'weights'
     weights.mkdir()
-    card = ModelCard(name='red30-denoise', architecture='red', config={}, task='denoise', levels=[10, 30, 50, 70],
+    card = ModelCard(name='red30-denoise-single', architecture='red', config={}, task='denoise', levels=[10, 30, 50, 70],
                      recipe='test', iterations=1234, patches_seen=39488, batch_size=32, patch_size=50,
                      train_set='bsd300-train', device='cpu', wall_seconds=720.0, budget='12 min on 2 CPU cores',
                      val_psnr=None, val_protocol='', git_commit='abc', seed=0)
-    (weights / 'red30-denoise.json').write_text(json.dumps(asdict(card)))
+    (weights / 'red30-denoise-single.json').write_text(json.dumps(asdict(card)))
+    (weights / 'unused.json').write_text(json.dumps(asdict(card) | {'name': 'unused'}))
     return root, weights
 
 
@@ -115,17 +120,25 @@ def test_per_image_and_runtime_tables(tmp_path):
 
 def test_below_paper_finds_constructed_cell():
     cells = below_paper(_all_rows())
-    found = {(c['dataset'], c['level'], c['table']) for c in cells}
-    assert ('set12', 50, 1) in found          # 26.50 vs 26.81
-    assert ('set12', 50, 6) in found          # 26.50 vs single-model 26.75
-    assert ('set12', 30, 1) not in found      # 29.25 vs 29.17: above
+    found = {(c['dataset'], c['level'], c['table'], c['method']) for c in cells}
+    assert ('set12', 50, 1, 'red30') in found             # per level: 26.50 vs Table 1's 26.81
+    assert ('set12', 50, 6, 'red30-single') in found      # single model: 26.30 vs Table 6's 26.75
+    assert ('set12', 50, 6, 'red30') not in found         # the per-level network is not held to Table 6
+    assert ('set12', 30, 1, 'red30') not in found         # 29.25 vs 29.17: above
+    assert ('set12', 30, 6, 'red30-single') not in found  # 29.00 vs 29.09: within 0.1 dB
     sr = [c for c in cells if c['dataset'] == 'set5']
-    assert [(c['table'], c['diff']) for c in sr] == [(3, pytest.approx(-0.39))]   # 37.27 vs 37.66; no Table 7 numbers
+    assert [(c['table'], c['diff']) for c in sr] == [(3, pytest.approx(-0.39))]   # 37.27 vs 37.66
+
+
+def test_below_input_flags_a_method_worse_than_its_input():
+    cells = below_input(_all_rows())
+    assert {(c['method'], c['level'], tuple(c['metrics'])) for c in cells} == {
+        ('bm3d', 50, ('psnr', 'ssim')), ('red30', 50, ('psnr', 'ssim')), ('red30-single', 50, ('psnr', 'ssim'))}
 
 
 def test_report_content(results, tmp_path):
     text = _render(results, tmp_path)
-    assert 'Table 1 (' in text and 'Table 3 (' in text and 'Table 6 (' in text
+    assert 'Table 1: ' in text and 'Table 3: ' in text and 'Table 6: ' in text
     assert '| denoise | `python run_bench.py --task denoise` | abc123abc123 |' in text
     assert '2026-01-02T03:04:05+0000' in text
     assert '![Denoising, sigma 50](figures/grid.png)' in text and 'A crop.' in text
@@ -138,12 +151,13 @@ def test_report_content(results, tmp_path):
     assert '| sr | set5 | x2 | red30 - srcnn | 3 |' in text
     assert '| sr | set5 | x2 | red30 - bicubic | 3 |' in text
     below = text.split('more than 0.1 dB below the paper')[1].split('## ')[0]
-    assert '| Table 1 | set12 | 50 | red30 | 26.50 | 26.81 | -0.31 |' in below
+    assert '| Table 1 | set12 | 50 | red30 | red30 | 26.50 | 26.81 | -0.31 |' in below
     assert '| set12 | 30 |' not in below
     deviations = text.split("## Deviations from the paper's protocol")[1]
     assert f'- {_DEVIATION}' in deviations
     assert 'SUBSTITUTE: Set12' in deviations
-    assert 'red30-denoise' in deviations and '1234 iterations' in deviations and '39488 patches' in deviations
+    assert 'red30-denoise-single' in deviations and '1234 iterations' in deviations and '39488 patches' in deviations
+    assert 'unused' not in deviations         # a card no run used
     assert '12.0 min' in deviations
 
 
@@ -159,7 +173,7 @@ def test_report_drops_rows_repeated_across_runs(results, tmp_path):
     pd.read_csv(root / 'sr' / 'rows.csv').to_csv(root / 'again' / 'rows.csv', index=False)
     text = _render(results, tmp_path)
     assert '9 rows appeared in more than one folder' in text      # 3 images x 3 methods
-    assert 'Dataset: set5, 3 images.' in text
+    assert 'Dataset: set5, 3 images' in text
 
 
 def test_comparison_grid_reproduces_stored_rows(mirror, tmp_path):
@@ -183,3 +197,118 @@ def test_busiest_crop_finds_the_textured_patch():
     top, left, h, w = busiest_crop(image, 96)
     assert (h, w) == (96, 96)
     assert top <= 120 and top + 96 >= 140 and left <= 30 and left + 96 >= 50
+
+
+def test_report_tables_attribution_identity_and_x8(results, tmp_path):
+    text = _render(results, tmp_path)
+    tables = text.split('## Tables 1-5')[1].split('## Cells below')[0]
+    header = next(ln for ln in tables.splitlines() if ln.startswith('| Metric | sigma'))
+    # paper columns under the paper's headers; identity first among ours; red30+ beside red30 even without rows
+    assert 'EPLL (paper)' in header and 'RED10 (paper)' in header and 'RED30 (paper)' not in header
+    assert header.index('| noisy |') < header.index('| bm3d |') < header.index('| red30 |') < header.index('| red30+ |')
+    assert '| red30-single (ours, single model) | red30-single+ (ours, single model, x8) | noisy |' in tables
+    row = next(ln for ln in tables.splitlines() if ln.startswith('| PSNR | 50 |'))
+    assert 'not run (paper 26.81)' in row                     # red30+ has no rows
+    assert '26.32 (paper 26.08, +0.24)' in row                # bm3d vs the paper's BM3D
+    ssim = next(ln for ln in tables.splitlines() if ln.startswith('| SSIM | 30 |'))
+    assert '(paper 0.8204, ' in ssim and '(paper 0.8423, ' in ssim   # SSIM differences too
+    # the SR bicubic column has no paper value: the paper's SR tables have none
+    sr = next(ln for ln in tables.splitlines() if ln.startswith('| PSNR | x2 |'))
+    assert '| 32.13 |' in sr
+    below = text.split('## Cells below their own input')[1].split('## ')[0]
+    assert '| denoise | set12 | 50 | bm3d | PSNR and SSIM |' in below
+
+
+def test_report_protocol_and_missing_commands(results, tmp_path):
+    text = _render(results, tmp_path)
+    protocol = text.split('## Protocol')[1].split('## Tables 1-5')[0]
+    assert 'averages the eight flips/rotations for every task' in protocol
+    assert 'no border shave' in protocol and 'tests/test_calibration.py' in protocol
+    assert 'first SSIM row has no row label' in protocol       # the ambiguity resolutions are listed
+    root = results[0].as_posix()
+    assert (f'python run_bench.py --task denoise --sigma 10,30,50,70 --datasets set12 --methods red30+,red30-single+ '
+            f'--out {root}/denoise') in protocol
+    # set5 has red30 rows at x2 only
+    assert f'--task sr --scale 3,4 --datasets set5 --methods red30 --out {root}/sr' in protocol
+    assert f'--task sr --scale 2,3,4 --datasets set5 --methods red30+,red30-single,red30-single+ --out {root}/sr' in protocol
+
+
+def test_digests_from_every_run_and_no_path_columns(results, tmp_path):
+    root, _ = results
+    net = 'net:results/experiments/noise-red10-s30/noise-red10-s30'
+    frame = _rows('denoise', 'bsd200-half', _DENOISE_IMAGES, {(net, 30): (28.0, 28.1, 28.2, 28.3),
+                                                             ('bm3d', 30): (27.0, 27.1, 27.2, 27.3)})
+    (root / 'more').mkdir()
+    frame.to_csv(root / 'more' / 'rows.csv', index=False)
+    # run.json holds only the latest run (no datasets); runs.jsonl holds the one that computed bsd200-half
+    earlier = {'command': 'c', 'config': {'task': 'denoise', 'methods': [net, 'bm3d'], 'datasets': ['bsd200-half'],
+                                          'levels': [30]},
+               'datasets': {'bsd200-half': {'sha256': 'e' * 64, 'verified': True}}, 'totals': {'computed': 8}}
+    latest = dict(earlier, datasets={}, totals={'computed': 0})
+    (root / 'more' / 'run.json').write_text(json.dumps(latest))
+    (root / 'more' / 'runs.jsonl').write_text(json.dumps(earlier) + '\n' + json.dumps(latest) + '\n')
+    text = _render(results, tmp_path)
+    assert '| bsd200-half |' in text and f"`{'e' * 16}`" in text and 'not recorded' not in text
+    assert 'net noise-red10-s30' in text and '1 cached reruns that computed nothing are left out' in text
+    for line in text.splitlines():
+        if line.startswith('| Metric |') or line.startswith('| task |'):
+            assert 'net:' not in line and 'results/' not in line
+    tables = text.split('## Tables 1-5')[1].split('## Tables 6-7')[0]
+    assert 'noise-red10-s30' not in tables                       # experiment networks stay out of the main tables
+
+
+def test_legacy_single_model_rows_are_relabelled(results, tmp_path):
+    root, _ = results
+    stored = pd.read_csv(root / 'denoise' / 'rows.csv')
+    stored[stored['method'] != 'red30-single'].to_csv(root / 'denoise' / 'rows.csv', index=False)
+    record = json.loads((root / 'denoise' / 'run.json').read_text())
+    record.update(config={'task': 'denoise'}, weights={'red30': {'weights': 'red30-denoise', 'sha256': 'a' * 64}})
+    (root / 'denoise' / 'run.json').write_text(json.dumps(record))
+    assert legacy_single(load_runs(root)) == {('denoise', 'red30'): ('red30-single', record['weights']['red30'])}
+    text = render_report_text(root, {'weights_dir': results[1], 'n_boot': 100})
+    assert 'red30 shown as red30-single (weights red30-denoise, sha256 aaaaaaaaaaaa' in text
+    single = text.split('## Tables 6-7')[1].split('## Cells below')[0]
+    assert '**29.25** (paper 29.09, +0.16)' in single          # the old red30 rows, now held to Table 6
+    tables = text.split('## Tables 1-5')[1].split('## Tables 6-7')[0]
+    assert 'not run (paper 29.17)' in tables                   # no per-level red30 rows remain
+
+
+def test_figure_notes_put_the_paper_beside_ours(tmp_path):
+    from bench.reproduce import FIG3C_OURS, NOISE_NET, fig3c_note, noise_level_note
+    for i, name in enumerate(FIG3C_OURS.values()):
+        (tmp_path / name).mkdir()
+        pd.DataFrame({'step': [60, 120], 'val_psnr': [20.0, 26.0 + i / 10]}).to_csv(tmp_path / name / 'log.csv', index=False)
+    note = fig3c_note(tmp_path)
+    assert '| Block-2-RED | 25.08 | 26.00 | 120 | fig3b-red20-skip |' in note
+    assert '| Block-4-He et al. | 25.21 | 26.30 | 120 | fig3c-he-span4 |' in note
+    assert 'block 2: paper +0.49, ours -0.10' in note
+    folder = tmp_path / 'noise'
+    folder.mkdir()
+    _rows('denoise', 'set12', _DENOISE_IMAGES, {(NOISE_NET, 10): (29.0,) * 4, (NOISE_NET, 20): (28.0,) * 4,
+                                                ('red10-single', 10): (30.0,) * 4}).to_csv(folder / 'rows.csv', index=False)
+    note = noise_level_note(folder)
+    assert '| 10 | 29.95 | 29.00 | 30.00 |' in note and '| 20 | – | 28.00 | not run |' in note
+
+
+def test_committed_report_hygiene():
+    """results/REPORT.md as committed: what a reviewer reads cell by cell."""
+    from methods.paper_numbers import DENOISE_COLUMNS, SR_COLUMNS, method_key
+    text = (ROOT / 'results' / 'REPORT.md').read_text()
+    lines = text.splitlines()
+    headers = [ln for i, ln in enumerate(lines) if ln.startswith('| ') and not lines[i - 1].startswith('|')]
+    assert headers and not [h for h in headers if 'net:' in h or 'results/' in h]    # no column named by a path
+    data = text.split('## Data')[1].split('## ')[0]
+    assert 'not recorded' not in data                                              # a digest for every dataset
+    main = text.split('## Tables 1-5')[1].split('## Tables 6-7')[0]
+    tables = [ln for ln in main.splitlines() if ln.startswith('| Metric |')]
+    assert len(tables) == 5
+    for header in tables:
+        cells = [c.strip() for c in header.strip('|').split('|')]
+        assert ('noisy' in cells) != ('bicubic' in cells)                          # the identity baseline
+        assert 'red30' in cells and 'red30+' in cells                              # RED30+ beside RED30
+        columns = DENOISE_COLUMNS if 'sigma' in cells else SR_COLUMNS
+        # every published column: under the paper's header, or carried by our column of that method
+        assert all(f'{c} (paper)' in cells or method_key(c) in cells for c in columns)
+    assert 'averages the eight flips/rotations for every task' in text and 'no border shave' in text
+    notes = text.split('## Figures')[1]
+    assert all(v in notes for v in ('25.08', '24.59', '25.30', '25.21', '29.95', '27.81', '18.62', '14.84'))

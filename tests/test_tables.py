@@ -4,8 +4,8 @@ import re
 import pandas as pd
 import pytest
 
-from bench.tables import (method_label, paper_levels, render_single_vs_separate, render_table, summarize,
-                          write_tables)
+from bench.tables import (method_label, paper_levels, published_value, render_single_vs_separate, render_table,
+                          summarize, write_tables)
 
 # (dataset, method, level) -> PSNR of images a and b; SSIM is psnr / 40 for simplicity.
 _PSNR = {
@@ -128,11 +128,17 @@ def test_latex(rows):
         render_table(rows, 'denoise', 'set12', fmt='html')
 
 
+def _as_single(rows):
+    """The same numbers filed under the single all-level model's names (Tables 6-7)."""
+    return rows.assign(method=rows['method'].replace({'red30': 'red30-single', 'red30+': 'red30-single+'}))
+
+
 def test_single_vs_separate(rows):
+    rows = _as_single(rows)
     md = render_single_vs_separate(rows, 'denoise', 'bsd200-half')
     row = _md_row(md, 'PSNR', 30)
-    assert row['red30 (ours, single model)'] == '**28.05** (paper 27.88, +0.17)'
-    assert row['red30+ (ours, single model, x8)'] == 'not run (paper 27.88)'
+    assert row['red30-single (ours, single model)'] == '**28.05** (paper 27.88, +0.17)'
+    assert row['red30-single+ (ours, single model, x8)'] == 'not run (paper 27.88)'
     assert row['RED30 per level (paper, Table 2)'] == '27.95'
     assert row['RED30 single model (paper, Table 6)'] == '27.88'
     assert _md_row(md, 'SSIM', 30)['RED30 single model (paper, Table 6)'] == '0.7980'
@@ -164,9 +170,9 @@ def test_identity_baseline_and_ensemble_columns(rows):
     # red30+ is compared with the paper's RED30 (the text does not say whether it used x8)
     assert _md_row(md, 'PSNR', 30)['red30+'] == '**29.17** (paper 29.17, +0.00)'
     assert _md_row(md, 'PSNR', 30)['noisy'] == '20.20'
-    single = render_single_vs_separate(both, 'denoise', 'set12')
+    single = render_single_vs_separate(_as_single(both), 'denoise', 'set12')
     assert _md_row(single, 'PSNR', 10)['noisy'] == '26.10'
-    assert _md_row(single, 'PSNR', 30)['red30+ (ours, single model, x8)'] == '**29.17** (paper 29.09, +0.08)'
+    assert _md_row(single, 'PSNR', 30)['red30-single+ (ours, single model, x8)'] == '**29.17** (paper 29.09, +0.08)'
     # a method named in `always` gets its column without rows
     md = render_table(rows, 'denoise', 'bsd200-half', always=('red30+',))
     assert _md_row(md, 'PSNR', 10)['red30+'] == 'not run (paper 33.63)'
@@ -186,3 +192,13 @@ def test_experiment_networks_are_labelled_not_pathed(rows):
     md = render_table(pd.concat([rows, extra]), 'denoise', 'set12')
     assert 'net noise-red10-s30' in md and 'results/' not in md
     assert paper_levels('denoise', 'set12') == [10, 30, 50, 70] and paper_levels('denoise', 'set14') is None
+
+
+def test_published_value_holds_each_model_to_its_table():
+    assert published_value('denoise', 'set12', 'red30', 30, 'psnr') == 29.17            # Table 1
+    assert published_value('denoise', 'set12', 'red30+', 30, 'ssim') == 0.8423          # x8 against RED30
+    assert published_value('denoise', 'bsd200-half', 'red30-single', 70, 'ssim') == 0.6544   # Table 6
+    assert published_value('sr', 'set14', 'red30-single+', 3, 'psnr') == 29.50          # Table 7
+    assert published_value('sr', 'set14', 'red10-single', 3, 'psnr') is None           # the paper has no such model
+    assert published_value('sr', 'set5', 'bicubic', 2, 'psnr') is None                 # nor a bicubic column
+    assert published_value('denoise', 'bsd68', 'bm3d', 30, 'psnr') is None             # nor a BSD68 table
