@@ -8,6 +8,8 @@ from .errors import UserError
 
 def main(argv: list[str]) -> int:
     try:
+        from .checks import resolve_data_paths
+        argv = resolve_data_paths(argv)
         if argv and argv[0] == "train":
             from .training.train import main as train_main
             train_main(argv[1:])
@@ -18,5 +20,8 @@ def main(argv: list[str]) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted: finished rows are saved; rerun the same command to continue.", file=sys.stderr)
+        if argv and argv[0] == "train":
+            return 130      # training has said where its checkpoint is
+        print("interrupted: finished rows are saved (rows.sqlite, exported to rows.csv); rerun the same command "
+              "to continue.", file=sys.stderr)
         return 130

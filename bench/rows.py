@@ -1,59 +1,300 @@
-"""rows.csv: one tidy row per (task, dataset, image, method, level, seed, clip).
+"""Results store: one SQLite database per output folder, one row per finished restoration.
 
-The file is rewritten atomically (temp file + rename) after every finished row,
-so an interrupted run keeps every row it finished and never a half-written one;
-a rerun reads it back and computes only the missing keys.
+OUT/rows.sqlite (WAL mode) holds every row computed into OUT, keyed by
+(task, dataset, image, method, weights, level, seed, clip). `weights` names exactly what
+produced the row ('<weights>@<sha256>' for a network, a parameter digest for a classical
+method), so a row is reused only while the installed method is the one that made it; rows
+of other weights stay in the database, apart, and are never mixed into a table column.
+
+Each finished restoration is one INSERT, so writing a row costs the same at 100 rows as at
+100,000, and any number of runs can write one folder at once: SQLite serializes the writers
+and nothing is lost. OUT/rows.csv is the tidy export that users read, rewritten atomically
+from the database at the end of a run and on interrupt. A rows.csv of an older run (before
+the database existed) is imported once, when the database is created; its rows carry no
+weights ('unrecorded'), so they are kept but never reused.
+
+Rows are validated when read: one with a missing or out-of-range value is reported in one
+line, left out of exports and tables, and computed again (the new row replaces it).
 """
 from __future__ import annotations
 
-import os
+import csv
+import math
+import sqlite3
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from .atomic import atomic_path
 from .errors import UserError
 
+DB_NAME = "rows.sqlite"
+CSV_NAME = "rows.csv"
+# rows.csv columns: the historical ones, then the weights that produced the row
 COLUMNS = ["task", "dataset", "image", "method", "level", "psnr", "ssim", "seconds",
-           "seed", "noise_seed", "clip", "worker"]
+           "seed", "noise_seed", "clip", "worker", "weights"]
+# one table cell per KEY (what older readers dedupe on); the store's own key adds the weights
 KEY = ["task", "dataset", "image", "method", "level", "seed", "clip"]
+STORE_KEY = ["task", "dataset", "image", "method", "weights", "level", "seed", "clip"]
+VALUES = ["psnr", "ssim", "seconds", "noise_seed", "worker"]
+UNRECORDED = "unrecorded"   # weights of rows imported from a rows.csv that did not record them
+BUSY_SECONDS = 120          # how long a writer waits for another process's transaction
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS rows (
+    task TEXT NOT NULL, dataset TEXT NOT NULL, image TEXT NOT NULL, method TEXT NOT NULL,
+    weights TEXT NOT NULL, level REAL NOT NULL, seed INTEGER NOT NULL, clip INTEGER NOT NULL,
+    psnr REAL, ssim REAL, seconds REAL, noise_seed INTEGER, worker TEXT,
+    written REAL NOT NULL,
+    PRIMARY KEY (task, dataset, image, method, weights, level, seed, clip)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
 
 
 def row_key(row: dict) -> tuple:
-    return (str(row["task"]), str(row["dataset"]), str(row["image"]), str(row["method"]),
-            f"{float(row['level']):g}", int(row["seed"]), str(row["clip"]).lower() == "true")
+    """The store key of a row or work item (dict with the STORE_KEY fields)."""
+    return (str(row["task"]), str(row["dataset"]), str(row["image"]), str(row["method"]), str(row["weights"]),
+            float(row["level"]), int(row["seed"]), _bool(row["clip"]))
 
 
-class RowStore:
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self.rows: list[dict] = []
-        if self.path.exists():
+def _bool(value) -> bool:
+    if isinstance(value, str):
+        if value.strip().lower() in ("true", "1"):
+            return True
+        if value.strip().lower() in ("false", "0"):
+            return False
+        raise ValueError(f"not a boolean: {value!r}")
+    return bool(value)
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def problems(row: dict) -> list[str]:
+    """What is missing or out of range in a stored row (empty: the row can be trusted)."""
+    found = []
+    psnr, ssim, seconds = row.get("psnr"), row.get("ssim"), row.get("seconds")
+    # PSNR is +inf for an exact restoration; anything else must be a finite number >= 0 (8-bit images)
+    if not (_finite(psnr) or psnr == math.inf) or psnr < 0:
+        found.append(f"psnr {_show(psnr)}")
+    if not _finite(ssim) or not -1 <= ssim <= 1:
+        found.append(f"ssim {_show(ssim)}")
+    if not _finite(seconds) or seconds < 0:
+        found.append(f"seconds {_show(seconds)}")
+    if not (isinstance(row.get("noise_seed"), int) and row["noise_seed"] >= 0):
+        found.append(f"noise_seed {_show(row.get('noise_seed'))}")
+    elif row["task"] == "denoise":
+        # the noise stream is a function of the key: a mismatch means the row was edited or mangled
+        from .degradations import noise_seed
+        if row["noise_seed"] != noise_seed(int(row["seed"]), row["dataset"], row["image"], float(row["level"])):
+            found.append("noise_seed does not match the key")
+    if not row.get("worker"):
+        found.append("worker missing")
+    if not _finite(row.get("level")) or row["level"] <= 0:
+        found.append(f"level {_show(row.get('level'))}")
+    return found
+
+
+def _show(value) -> str:
+    return "missing" if value is None or (isinstance(value, float) and math.isnan(value)) else repr(value)
+
+
+def _describe(row: dict) -> str:
+    return f"{row['dataset']}/{row['image']} {row['method']} level {float(row['level']):g}"
+
+
+@dataclass
+class Invalid:
+    row: dict
+    reasons: list[str]
+
+    def __str__(self) -> str:
+        return f"{_describe(self.row)}: {', '.join(self.reasons)}"
+
+
+class ResultStore:
+    """The rows of one output folder (see the module docstring)."""
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        self.db_path = self.folder / DB_NAME
+        self.csv_path = self.folder / CSV_NAME
+        self.notes: list[str] = []        # one-line messages for the user (imports)
+        self.db = sqlite3.connect(self.db_path, timeout=BUSY_SECONDS, isolation_level=None)
+        try:
+            # WAL: readers never block the writer and each commit appends to the log instead of
+            # rewriting pages; NORMAL sync cannot corrupt the database, a power cut may lose the last rows
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            check = self.db.execute("PRAGMA quick_check").fetchone()[0]
+            if check != "ok":
+                raise sqlite3.DatabaseError(check)
+            self._create()
+        except sqlite3.OperationalError as exc:    # locked past the timeout, no space, no permission
+            self.db.close()
+            raise UserError(f"cannot use {self.db_path} ({exc}); free space or fix the folder's permissions, "
+                            f"then rerun.") from None
+        except sqlite3.DatabaseError as exc:       # not a database, or a malformed one
+            self.db.close()
+            raise UserError(f"{self.db_path} is damaged ({exc}); move it (and any {DB_NAME}-wal/-shm) away and "
+                            f"rerun: {self.csv_path} from the last finished run is then imported and only the "
+                            f"missing rows are computed.") from None
+        except BaseException:
+            self.db.close()
+            raise
+
+    def _create(self) -> None:
+        # BEGIN IMMEDIATE takes the write lock: of two runs starting together, one creates the
+        # tables and imports rows.csv, the other then finds that done
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self.db.execute(statement)
+            done = self.db.execute("SELECT value FROM meta WHERE key = 'csv_import'").fetchone()
+            if done is None:
+                imported = self._import_csv() if self.csv_path.exists() else "no rows.csv"
+                self.db.execute("INSERT INTO meta VALUES ('csv_import', ?)", (imported,))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def _import_csv(self) -> str:
+        """Rows of an existing rows.csv (an older run's, or the export of a database moved away)."""
+        try:
+            with open(self.csv_path, newline="", encoding="utf-8", errors="replace") as fh:
+                reader = csv.DictReader(fh)
+                header = set(reader.fieldnames or ())
+                records = list(reader)
+        except (OSError, csv.Error) as exc:
+            raise UserError(f"cannot read {self.csv_path} ({exc}); move it away to start a fresh run.") from None
+        missing = set(KEY) - header
+        if missing:
+            raise UserError(f"{self.csv_path} lacks columns {sorted(missing)}; it is not a redbench rows file: "
+                            f"move it away to start a fresh run.")
+        now, rows, unkeyed = time.time(), [], 0
+        for record in records:
             try:
-                frame = pd.read_csv(self.path, dtype={"image": str})
-            except Exception as exc:
-                raise UserError(f"cannot read {self.path} ({exc}); move it away to start a fresh run.") from None
-            missing = set(KEY) - set(frame.columns)
-            if missing:
-                raise UserError(f"{self.path} lacks columns {sorted(missing)}; it is not a redbench rows file.")
-            self.rows = frame.to_dict("records")
-        self._keys = {row_key(r) for r in self.rows}
-
-    def __contains__(self, key: tuple) -> bool:
-        return key in self._keys
+                row = _parse_record(record)
+            except (TypeError, ValueError):
+                unkeyed += 1      # a half line or a mangled key: nothing to attach it to, it is recomputed
+                continue
+            rows.append(tuple(row[c] for c in STORE_KEY + VALUES) + (now,))
+        self.db.executemany(f"INSERT OR IGNORE INTO rows ({', '.join(STORE_KEY + VALUES)}, written) "
+                            f"VALUES ({', '.join('?' * (len(STORE_KEY) + len(VALUES) + 1))})", rows)
+        unrecorded = sum(1 for r in rows if r[4] == UNRECORDED)
+        note = f"imported {len(rows)} rows from {self.csv_path} into {self.db_path}"
+        if unrecorded:
+            note += f"; {unrecorded} of them do not record their weights, so they are kept but never reused"
+        if unkeyed:
+            note += f"; {unkeyed} lines without a readable key were skipped (they are computed again)"
+        self.notes.append(note)
+        return f"{len(rows)} rows at {time.strftime('%Y-%m-%dT%H:%M:%S')}"
 
     def add(self, row: dict) -> None:
-        self.rows.append(row)
-        self._keys.add(row_key(row))
-        self.flush()
+        """Store one finished restoration (replacing an invalid or older row of the same key)."""
+        values = tuple(row[c] for c in STORE_KEY + VALUES)
+        values = values[:5] + (float(values[5]), int(values[6]), int(_bool(values[7]))) + values[8:]
+        try:
+            self.db.execute(f"INSERT OR REPLACE INTO rows ({', '.join(STORE_KEY + VALUES)}, written) "
+                            f"VALUES ({', '.join('?' * (len(STORE_KEY) + len(VALUES) + 1))})",
+                            values + (time.time(),))
+        except sqlite3.Error as exc:
+            raise UserError(f"cannot write a row to {self.db_path} ({exc}); the rows written so far are kept: "
+                            f"free space or fix the folder, then rerun.") from None
+
+    def read(self, task: str | None = None) -> tuple[list[dict], list[Invalid]]:
+        """(valid rows, invalid rows), each row a dict with COLUMNS and `written`."""
+        query = f"SELECT {', '.join(STORE_KEY + VALUES)}, written FROM rows"
+        args: tuple = ()
+        if task is not None:
+            query, args = query + " WHERE task = ?", (task,)
+        try:
+            cursor = self.db.execute(query, args)
+            names = [d[0] for d in cursor.description]
+            records = [dict(zip(names, values)) for values in cursor]
+        except sqlite3.DatabaseError as exc:
+            raise UserError(f"{self.db_path} is damaged ({exc}); move it away and rerun.") from None
+        valid, invalid = [], []
+        for row in records:
+            row["clip"] = bool(row["clip"])
+            found = problems(row)
+            (invalid.append(Invalid(row, found)) if found else valid.append(row))
+        return valid, invalid
 
     def frame(self) -> pd.DataFrame:
-        frame = pd.DataFrame(self.rows)
-        if frame.empty:
-            return pd.DataFrame(columns=COLUMNS)
-        return frame[[c for c in COLUMNS if c in frame.columns] + [c for c in frame.columns if c not in COLUMNS]]
+        """Every valid row, COLUMNS first, then `written` (unix time)."""
+        valid, _ = self.read()
+        if not valid:
+            return pd.DataFrame(columns=COLUMNS + ["written"])
+        return pd.DataFrame(valid)[COLUMNS + ["written"]]
 
-    def flush(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        self.frame().to_csv(tmp, index=False)
-        os.replace(tmp, self.path)
+    def export_csv(self) -> Path:
+        """rows.csv from the database, atomically. Within one cell the newest row comes first, so a reader
+        that keeps the first row per KEY (as report.load_rows does) gets the latest weights."""
+        frame = self.frame()
+        frame = frame.assign(_newest=-frame["written"]).sort_values(
+            ["task", "dataset", "method", "level", "image", "seed", "clip", "_newest"], kind="stable")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with atomic_path(self.csv_path) as tmp:
+            with open(tmp, "w", newline="", encoding="utf-8") as fh:
+                writer = csv.writer(fh)
+                writer.writerow(COLUMNS)
+                for row in frame[COLUMNS].itertuples(index=False):
+                    writer.writerow([_csv_value(name, value) for name, value in zip(COLUMNS, row)])
+        return self.csv_path
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _csv_value(name: str, value):
+    if name == "level":
+        return f"{float(value):g}"
+    if name in ("seed", "noise_seed"):
+        return int(value)
+    return value
+
+
+def _parse_record(record: dict) -> dict:
+    """A rows.csv line as a store row. Key fields must parse (else ValueError/TypeError); value fields
+    that do not parse become None and the row is recomputed after validation reports it."""
+    row = {"task": _text(record["task"]), "dataset": _text(record["dataset"]), "image": _text(record["image"]),
+           "method": _text(record["method"]), "weights": (record.get("weights") or "").strip() or UNRECORDED,
+           "level": float(record["level"]), "seed": int(float(record["seed"])), "clip": int(_bool(record["clip"]))}
+    if not math.isfinite(row["level"]):
+        raise ValueError("level")
+    for name, kind in (("psnr", float), ("ssim", float), ("seconds", float), ("noise_seed", int)):
+        try:
+            row[name] = kind(record.get(name))
+        except (TypeError, ValueError):
+            row[name] = None
+    row["worker"] = (record.get("worker") or "").strip() or None
+    return row
+
+
+def _text(value) -> str:
+    if value is None or not str(value).strip():
+        raise ValueError("empty key field")
+    return str(value).strip()
+
+
+def select_current(frame: pd.DataFrame, current: dict) -> pd.DataFrame:
+    """The rows a table shows: per cell (task, dataset, method, level) the rows of one (weights, seed, clip),
+    so a column never averages two networks or two noise draws. That is the current run's
+    (`current[(task, method, level)] = (weights, seed, clip)`) where it covers the cell, else the most recently
+    written."""
+    if frame.empty:
+        return frame
+    cell = ["task", "dataset", "method", "level"]
+    group = cell + ["weights", "seed", "clip"]
+    groups = frame.groupby(group, sort=False)["written"].max().reset_index()
+    groups["current"] = [current.get((t, m, float(lv))) == (w, int(s), bool(c)) for t, m, lv, w, s, c in
+                         groups[["task", "method", "level", "weights", "seed", "clip"]].itertuples(index=False)]
+    chosen = groups.sort_values(["current", "written"], kind="stable").drop_duplicates(cell, keep="last")
+    return frame.merge(chosen[group], on=group, how="inner")

@@ -11,6 +11,8 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+from .atomic import write_text_atomic
+
 PACKAGES = ("torch", "numpy", "scipy", "scikit-image", "bm3d", "pandas", "joblib", "resize-right", "pillow",
             "safetensors", "dask", "distributed", "ray")
 
@@ -55,9 +57,12 @@ def write_run_json(path: Path, config: dict, datasets: dict, weights: dict, tota
         "totals": totals,
     }
     if not (keep_existing and path.exists()):
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(record, indent=2, default=str) + "\n")
-        os.replace(tmp, path)
-    # run.json is the latest run; runs.jsonl keeps every run that wrote into this folder
-    with open(path.with_name("runs.jsonl"), "a") as fh:
-        fh.write(json.dumps(record, default=str) + "\n")
+        write_text_atomic(path, json.dumps(record, indent=2, default=str) + "\n")
+    # run.json is the latest run; runs.jsonl keeps every run that wrote into this folder. One write() of
+    # one line in append mode: runs finishing together add whole lines, never interleaved ones
+    line = (json.dumps(record, default=str) + "\n").encode()
+    fd = os.open(path.with_name("runs.jsonl"), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    try:
+        os.write(fd, line)
+    finally:
+        os.close(fd)

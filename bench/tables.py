@@ -6,8 +6,6 @@ columns task, dataset, image, method, level, psnr, ssim, seconds.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -198,6 +196,30 @@ def _latex(caption, headers, lines) -> str:
     return '\n'.join(out) + '\n'
 
 
+def _levels_note(task: str, levels) -> str:
+    """The levels this table has rows for (the paper's caption may name others)."""
+    return f", {'sigma' if task == 'denoise' else 'scale'} " + ', '.join(_level_text(task, lvl) for lvl in levels)
+
+
+def _weights_note(sub: pd.DataFrame) -> str:
+    """Which weights (network sha256 or parameter digest) each of our columns was computed with."""
+    if 'weights' not in sub.columns:
+        return ''
+    parts = []
+    for method in sorted(sub['method'].unique(), key=_method_key):
+        used = sub[sub['method'] == method].groupby('weights')['level'].unique()
+        names = [f"{_short_weights(w)}" + ('' if len(used) == 1 else
+                                           f" ({', '.join(f'{float(lv):g}' for lv in sorted(lvls))})")
+                 for w, lvls in used.items()]
+        parts.append(f"{method} {'; '.join(names)}")
+    return ' Weights: ' + ', '.join(parts) + '.'
+
+
+def _short_weights(weights: str) -> str:
+    name, _, digest = str(weights).rpartition('@')
+    return f"{name}@{digest[:12]}" if name else str(weights)
+
+
 def _caption(head: str, dataset: str, count: str, body: str) -> str:
     note = NOTES.get(dataset)
     return ' '.join(x for x in (head, f"Dataset: {dataset}, {count}.", body, note) if x)
@@ -251,7 +273,8 @@ def render_table(rows: pd.DataFrame, task: str, dataset: str, fmt: str = 'markdo
                 f"– = no such published cell; not run = no rows here. Bold: best in row.")
     if identity in ours:
         body += f" {identity} = the degraded input itself (identity baseline)."
-    return _render(columns, levels, task, _caption(head, dataset, _image_count(sub, summ), body), fmt)
+    caption = _caption(head, dataset, _image_count(sub, summ) + _levels_note(task, levels), body + _weights_note(sub))
+    return _render(columns, levels, task, caption, fmt)
 
 
 def render_single_vs_separate(rows: pd.DataFrame, task: str, dataset: str,
@@ -281,14 +304,14 @@ def render_single_vs_separate(rows: pd.DataFrame, task: str, dataset: str,
     body = (f"Our columns: means, each with the paper's single-model value and ours minus paper (PSNR and "
             f"SSIM); {identity} = the degraded input itself (identity baseline); other columns: published; "
             f"not run = no rows here. Bold: best in row.")
-    return _render(columns, levels, task, _caption(head, dataset, _image_count(sub, summ), body), fmt)
+    caption = _caption(head, dataset, _image_count(sub, summ) + _levels_note(task, levels), body + _weights_note(sub))
+    return _render(columns, levels, task, caption, fmt)
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix='.tmp')
-    with os.fdopen(fd, 'w', encoding='utf-8') as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    # one helper for every results file: unique temp name, normal permissions (mkstemp alone gives 0600)
+    from bench.atomic import write_text_atomic
+    write_text_atomic(path, text)
 
 
 def write_tables(rows: pd.DataFrame, out_dir: Path) -> list[Path]:

@@ -103,7 +103,7 @@ def _verify(path: Path, entry: FileEntry) -> None:
             f"the file is corrupt or a different version: delete it (or fix the mirror) and rerun.")
 
 
-def _download(entry: FileEntry) -> Path:
+def _download(entry: FileEntry, mirror: Path | None = None) -> Path:
     import pooch
     target = cache_dir() / entry.relpath
     if target.exists():
@@ -114,6 +114,10 @@ def _download(entry: FileEntry) -> Path:
     except ValueError as exc:  # pooch's hash mismatch
         raise UserError(f"checksum mismatch downloading {entry.relpath} from {entry.url}: {exc}") from None
     except Exception as exc:  # network errors come in many types
+        if mirror is not None:   # the user already gave a mirror: it lacks this file
+            raise UserError(
+                f"missing file {entry.relpath} in the mirror {mirror}, and downloading it from {entry.url} failed "
+                f"({type(exc).__name__}); add the file to the mirror (or fix the path) and rerun.") from None
         raise UserError(
             f"could not download {entry.relpath} from {entry.url} ({type(exc).__name__}); "
             f"without internet, point --data-dir or ${DATA_ENV} at a local mirror.") from None
@@ -130,7 +134,7 @@ def locate(entry: FileEntry, mirror: Path | None, download: bool = True) -> Path
     if not download:
         where = f"{mirror}" if mirror else f"the cache {cache_dir()}"
         raise UserError(f"missing file {entry.relpath} in {where}; rerun with downloads enabled or fix the mirror.")
-    return _download(entry)
+    return _download(entry, mirror)
 
 
 def dataset_files(name: str, data_dir_option: str | None = None, download: bool = True) -> list[ImageRef]:

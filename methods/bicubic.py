@@ -1,7 +1,7 @@
 """Bicubic interpolation: the SR input itself (the degradation already is bicubic down-up)."""
 from __future__ import annotations
 
-from .base import Method
+from .base import Method, parameter_digest
 from .registry import register_method
 
 
@@ -15,3 +15,6 @@ class Bicubic(Method):
 
     def restore(self, degraded, degradation):
         return degraded
+
+    def weights_id(self, degradation) -> str:
+        return parameter_digest("bicubic", {"output": "the degraded input"})

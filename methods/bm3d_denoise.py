@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Method
+from .base import Method, parameter_digest
 from .registry import register_method
 
 
@@ -19,3 +19,9 @@ class BM3D(Method):
         import bm3d
         # the package works on any scale as long as sigma_psd matches it
         return np.asarray(bm3d.bm3d(degraded, sigma_psd=float(degradation.sigma)), dtype=np.float64)
+
+    def weights_id(self, degradation) -> str:
+        # the package's default profile and stages: a new release may change them, so it is in the key
+        from importlib.metadata import version
+        return parameter_digest("bm3d", {"bm3d": version("bm3d"), "sigma_psd": float(degradation.sigma),
+                                         "profile": "np", "stage": "all"})

@@ -29,3 +29,10 @@ class SelfEnsemble(Method):
         outputs = [undo_dihedral(self.inner.restore(np.ascontiguousarray(dihedral(degraded, t)), degradation), t)
                    for t in range(8)]
         return np.mean(outputs, axis=0)
+
+    # the ensemble runs the inner method unchanged: same weights, same trained levels
+    def weights_id(self, degradation) -> str:
+        return self.inner.weights_id(degradation)
+
+    def trained_levels(self):
+        return self.inner.trained_levels()

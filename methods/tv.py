@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import Method
+from .base import Method, parameter_digest
 from .registry import register_method
 
 WEIGHTS_FILE = Path(__file__).parent / "tv_weights.json"
@@ -40,3 +40,10 @@ class TV(Method):
 
     def restore(self, degraded, degradation):
         return tv_denoise(degraded, tv_weight(degradation.sigma))
+
+    def weights_id(self, degradation) -> str:
+        # the weight actually used at this sigma (retuning another sigma keeps these rows) and the
+        # scikit-image release that runs Chambolle's iterations
+        from importlib.metadata import version
+        return parameter_digest("tv", {"weight": tv_weight(degradation.sigma), "scale": "0..1",
+                                       "scikit-image": version("scikit-image")})

@@ -7,6 +7,7 @@ import pytest
 
 from bench.errors import UserError
 from bench.runner import RunConfig, run
+from tests.conftest import drop_rows
 
 COLUMNS = ["image", "psnr", "ssim", "noise_seed"]
 
@@ -41,7 +42,7 @@ def test_dask_cluster_rows_equal_loky(loky_rows, tmp_path):
         workers = {w.split(":")[1] for w in rows.worker}
         assert str(os.getpid()) not in workers          # computed on the cluster, not in this process
         # an interrupted cluster run resumes like a local one: only the missing rows are computed
-        rows.iloc[:9].to_csv(tmp_path / "rows.csv", index=False)
+        drop_rows(tmp_path, 3)
         assert run(_config(tmp_path, backend="dask", scheduler=cluster.scheduler_address), [],
                    progress=False)["computed"] == 3
         assert _rows(tmp_path)[COLUMNS].equals(loky_rows[COLUMNS])

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from bench.runner import RunConfig, run
-from tests.conftest import ROOT
+from tests.conftest import ROOT, drop_rows
 
 
 def _config(out, **kw):
@@ -25,8 +25,8 @@ def test_rows_tables_and_resume(mirror, tmp_path):
     record = json.loads((tmp_path / "run.json").read_text())
     assert record["datasets"]["set5"]["images"] == 5 and record["packages"]["torch"]
     assert record["git"]["commit"] and record["config"]["seed"] == 0
-    # an interrupted run: drop three rows, rerun computes exactly those
-    rows.iloc[:7].to_csv(tmp_path / "rows.csv", index=False)
+    # an interrupted run: three rows never reached the store, a rerun computes exactly those
+    drop_rows(tmp_path, 3)
     assert run(_config(tmp_path), [], progress=False)["computed"] == 3
     again = pd.read_csv(tmp_path / "rows.csv").sort_values(["level", "image"]).reset_index(drop=True)
     assert again.psnr.tolist() == rows.sort_values(["level", "image"]).psnr.tolist()

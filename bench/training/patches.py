@@ -9,6 +9,8 @@ device, and the draws come from one seeded generator per rank.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
@@ -27,10 +29,17 @@ class PatchSource:
         self.noise_generator = torch.Generator(device=device).manual_seed(seed * 100003 + 2 * rank + 1)
         self.targets: list[torch.Tensor] = []
         self.inputs: dict[int, list[torch.Tensor]] = {}
+        # SR images are cropped to a multiple of every scale, so the bicubic input lines up with the target;
+        # 12 serves the usual 2/3/4 (and keeps their patches as they were), other scales widen it
+        crop = math.lcm(12, *(int(s) for s in self.levels)) if task == "sr" else 1
         for ref in refs:
             clean = ground_truth(ref.path, spec)
             if task == "sr":
-                clean = clean[: clean.shape[0] - clean.shape[0] % 12, : clean.shape[1] - clean.shape[1] % 12]
+                clean = clean[: clean.shape[0] - clean.shape[0] % crop, : clean.shape[1] - clean.shape[1] % crop]
+            if min(clean.shape) < patch:
+                from bench.errors import UserError
+                raise UserError(f"training image {ref.name} is {clean.shape[1]}x{clean.shape[0]} after cropping to a "
+                                f"multiple of {crop}, smaller than --patch {patch}: use a smaller patch or fewer scales.")
             self.targets.append(torch.from_numpy((clean / 255.0).astype(np.float32)).to(device))
             if task == "sr":
                 for scale in self.levels:
