@@ -70,6 +70,8 @@ def save(state_dict: dict, card: ModelCard, directory: Path, dtype: str = "float
     card.storage = dtype
     save_file({k: v.detach().cpu().to(getattr(torch, dtype)).contiguous() for k, v in state_dict.items()}, str(tmp))
     card.sha256 = file_sha256(tmp)
+    from bench.atomic import normal_mode
+    normal_mode(tmp)        # safetensors creates files 0600: others sharing the folder could not load them
     os.replace(tmp, target)
     card_tmp = directory / f"{card.name}.json.tmp"
     card_tmp.write_text(json.dumps(asdict(card), indent=2) + "\n")

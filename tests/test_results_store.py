@@ -330,6 +330,16 @@ def test_results_are_written_with_normal_permissions(sr2_run, tmp_path):
     assert (tmp_path / "x.md").stat().st_mode & 0o777 == 0o644
     for path in sr2_run.iterdir():      # written by a real command under the test's umask
         assert path.stat().st_mode & 0o777 == 0o666 & ~old, path
+    # trained weights and checkpoints (safetensors alone writes 0600)
+    import torch
+
+    from bench.training.checkpoint import save_checkpoint
+    _tiny_net(tmp_path / "w", "tiny", seed=1)
+    model = torch.nn.Linear(2, 2)
+    save_checkpoint(tmp_path / "checkpoint.safetensors", model, torch.optim.Adam(model.parameters()), {}, {"step": 0})
+    for path in (tmp_path / "w" / "tiny.safetensors", tmp_path / "w" / "tiny.json",
+                 tmp_path / "checkpoint.safetensors"):
+        assert path.stat().st_mode & 0o777 == 0o666 & ~old, path
 
 
 def _unwritable(tmp_path: Path) -> Path:

@@ -21,6 +21,8 @@ def save_checkpoint(path: Path, model: torch.nn.Module, optimizer: torch.optim.O
     tensors.update({k: v.cpu().contiguous() for k, v in rng.items()})
     tmp = path.with_suffix(".tmp")
     save_file(tensors, str(tmp), metadata={"counters": json.dumps(counters)})
+    from bench.atomic import normal_mode
+    normal_mode(tmp)        # safetensors creates files 0600
     os.replace(tmp, path)   # a crash mid-write leaves the previous checkpoint intact
 
 
