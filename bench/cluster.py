@@ -5,7 +5,7 @@
     python run_bench.py --task denoise --backend ray [--scheduler ray://host:10001]
 
 `cluster_backend(config, jobs)` is the context manager `runner.execute` runs joblib under.
-Only `evaluate(item)` runs remotely; the parent keeps writing rows.csv as rows arrive, so an
+Only `evaluate(item)` runs remotely; the parent writes each row to the store as it arrives, so an
 interrupted cluster run resumes like a local one. Workers need the redbench code importable
 and the images: the path the parent resolved (shared filesystem or same machine) or, failing
 that, their own $REDBENCH_DATA_DIR / download cache (see `worker_path`). docs/cluster.md.

@@ -230,6 +230,17 @@ def test_untrained_levels_need_the_flag_and_captions_show_present_levels(mirror,
     assert "5 images, scale x7." in table and "x2" not in table
 
 
+def test_worker_with_other_weights_refuses_the_item(mirror):
+    """A cluster worker with other weights installed must not file its output under the parent's weights."""
+    from bench.errors import UserError
+    from bench.runner import WorkItem, evaluate
+    from datasets.fetch import dataset_files
+    ref = dataset_files("set5")[0]
+    item = WorkItem("sr", "set5", ref.name, ref.path, "bicubic", 2, 0, False, weights="bicubic-params@other")
+    with pytest.raises(UserError, match="install the same weights"):
+        evaluate(item)
+
+
 def test_classical_methods_are_keyed_by_their_parameters():
     from bench.degradations import GaussianNoise
     from methods.registry import get_method
