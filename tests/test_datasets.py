@@ -69,7 +69,8 @@ def test_missing_file_without_network_is_a_clear_error(mirror, tmp_path, monkeyp
     def offline(*args, **kwargs):
         raise ConnectionError("no network")
     monkeypatch.setattr(pooch, "retrieve", offline)
-    with pytest.raises(UserError, match=r"could not download set5/baby\.png.*REDBENCH_DATA_DIR"):
+    # a mirror was given, so the advice is to complete it, not to "point --data-dir at a mirror"
+    with pytest.raises(UserError, match=r"missing file set5/baby\.png in the mirror .*add the file to the mirror"):
         dataset_files("set5", str(fake))
 
 
