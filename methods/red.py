@@ -24,8 +24,14 @@ TILE = int(os.environ.get("REDBENCH_TILE", "256"))
 DEPTHS = (10, 20, 30)
 
 
-@lru_cache(maxsize=32)
 def load_network(weights_name: str) -> tuple[torch.nn.Module, ModelCard]:
+    """The network and card of `weights_name`; cached by the card's sha256, so weights replaced on disk
+    (a new snapshot of the campaign) are loaded afresh rather than served from the cache."""
+    return _load_network(weights_name, read_card(*split_ref(weights_name)).sha256)
+
+
+@lru_cache(maxsize=32)
+def _load_network(weights_name: str, sha256: str) -> tuple[torch.nn.Module, ModelCard]:
     from .srcnn_net import SRCNN, SRCNNConfig
     state, card = load(*split_ref(weights_name))
     if card.architecture == "red":

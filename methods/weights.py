@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -66,16 +65,12 @@ def save(state_dict: dict, card: ModelCard, directory: Path, dtype: str = "float
     from safetensors.torch import save_file
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / f"{card.name}.safetensors"
-    tmp = target.with_suffix(".safetensors.tmp")
     card.storage = dtype
-    save_file({k: v.detach().cpu().to(getattr(torch, dtype)).contiguous() for k, v in state_dict.items()}, str(tmp))
-    card.sha256 = file_sha256(tmp)
-    from bench.atomic import normal_mode
-    normal_mode(tmp)        # safetensors creates files 0600: others sharing the folder could not load them
-    os.replace(tmp, target)
-    card_tmp = directory / f"{card.name}.json.tmp"
-    card_tmp.write_text(json.dumps(asdict(card), indent=2) + "\n")
-    os.replace(card_tmp, directory / f"{card.name}.json")
+    from bench.atomic import atomic_path, write_text_atomic
+    with atomic_path(target) as tmp:   # unique temp names: two publishers of one name cannot collide
+        save_file({k: v.detach().cpu().to(getattr(torch, dtype)).contiguous() for k, v in state_dict.items()}, str(tmp))
+        card.sha256 = file_sha256(tmp)
+    write_text_atomic(directory / f"{card.name}.json", json.dumps(asdict(card), indent=2) + "\n")
     return target
 
 

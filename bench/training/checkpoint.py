@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import torch
@@ -19,11 +18,9 @@ def save_checkpoint(path: Path, model: torch.nn.Module, optimizer: torch.optim.O
             if torch.is_tensor(value):
                 tensors[f"adam.{index}.{key}"] = value.detach().cpu().contiguous()
     tensors.update({k: v.cpu().contiguous() for k, v in rng.items()})
-    tmp = path.with_suffix(".tmp")
-    save_file(tensors, str(tmp), metadata={"counters": json.dumps(counters)})
-    from bench.atomic import normal_mode
-    normal_mode(tmp)        # safetensors creates files 0600
-    os.replace(tmp, path)   # a crash mid-write leaves the previous checkpoint intact
+    from bench.atomic import atomic_path
+    with atomic_path(path) as tmp:   # a crash mid-write leaves the previous checkpoint intact
+        save_file(tensors, str(tmp), metadata={"counters": json.dumps(counters)})
 
 
 def load_checkpoint(path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> tuple[dict, dict]:

@@ -8,10 +8,10 @@ compressed archive of logs and the summary, and refuses to produce more than the
 from __future__ import annotations
 
 import json
-import os
 import tarfile
 from pathlib import Path
 
+from bench.atomic import atomic_path
 from bench.errors import UserError
 from methods import weights as weights_io
 
@@ -69,9 +69,8 @@ def _members(path: Path):
 
 def _write(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, target)
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
 
 
 def unpack(results: Path, weights_dir: Path, log_dir: Path) -> list[str]:

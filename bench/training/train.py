@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from bench.degradations import make_degradation, parse_levels
+from bench.atomic import atomic_path, write_text_atomic
 from bench.errors import UserError
 from bench.metrics import psnr
 from datasets.fetch import dataset_files, get_spec
@@ -205,9 +206,7 @@ def _trim_log(log_path: Path, step: int) -> int:
     kept = [lines[0]] + [line for line in lines[1:] if line and int(line.split(",", 1)[0]) <= step]
     cut = len(lines) - len(kept)
     if cut:
-        tmp = log_path.with_suffix(".tmp")
-        tmp.write_text("\n".join(kept) + "\n")
-        os.replace(tmp, log_path)
+        write_text_atomic(log_path, "\n".join(kept) + "\n")
     return cut
 
 
@@ -509,9 +508,8 @@ def _publish(config: TrainConfig, model, card: weights_io.ModelCard, out: Path, 
         target = publish_dir(config)
         target.mkdir(parents=True, exist_ok=True)
         for suffix in (".safetensors", ".json"):
-            tmp = target / f"{card.name}{suffix}.tmp"
-            shutil.copyfile(out / f"{card.name}{suffix}", tmp)
-            os.replace(tmp, target / f"{card.name}{suffix}")
+            with atomic_path(target / f"{card.name}{suffix}") as tmp:
+                shutil.copyfile(out / f"{card.name}{suffix}", tmp)
         print(f"published {card.name} to {target}")
     print(f"done: {path} val {card.val_psnr:.3f} dB after {card.iterations} steps / {card.wall_seconds:.0f} s")
     return path
