@@ -119,7 +119,7 @@ def write_report(data_dir: str | None = None, force_figures: bool = False) -> Pa
                "figure_notes": figure_notes(),
                "commands": ["python run_bench.py --reproduce --jobs 2   # this report; cached rows and logs are reused",
                             "python -c 'from bench.reproduce import write_report; write_report()'   # re-render only",
-                            "scripts/train_shipped.sh                   # retrain the shipped weights (CPU, ~65 min)",
+                            "python run_bench.py train --plan campaign/plan.toml   # the training campaign (CPU, ~20 h; resumable)",
                             "python scripts/bench_speed.py              # training / inference speed"]}
     report = render_report(ROOT / "reproduce", ROOT / "REPORT.md", context)
     _say(f"report: {report}")
