@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .atomic import atomic_path
+
 
 def _select(rows: pd.DataFrame, task: str, dataset: str, level=None, methods=None) -> pd.DataFrame:
     mask = (rows['task'] == task) & (rows['dataset'] == dataset)
@@ -37,9 +39,8 @@ def write_per_image_csv(rows: pd.DataFrame, task: str, dataset: str, out_csv: Pa
     table.columns = [f"{metric}/{method}/{level:g}" for metric, method, level in table.columns]
     out_csv = Path(out_csv)
     out_csv.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_csv.with_name(f".{out_csv.name}.tmp")
-    table.to_csv(tmp)
-    tmp.replace(out_csv)
+    with atomic_path(out_csv) as tmp:
+        table.to_csv(tmp)
     return out_csv
 
 

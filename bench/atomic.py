@@ -1,4 +1,5 @@
-"""Atomic file replacement shared by every writer of results (rows.csv, tables, run.json, weights).
+"""Atomic file replacement: every file redbench writes (rows.csv, tables, run.json, figures, weights,
+checkpoints, logs, the download cache) goes through atomic_path.
 
 A reader (or a crash) sees either the old file or the new one, never half of one. The temp
 file gets a unique name in the target's folder, so two processes writing the same target
@@ -45,3 +46,11 @@ def atomic_path(path: str | Path):
 def write_text_atomic(path: str | Path, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def copy_atomic(source: str | Path, target: str | Path) -> Path:
+    """Copy a file so that `target` is at every moment either absent, the old file or the whole copy."""
+    import shutil
+    with atomic_path(target) as tmp:
+        shutil.copyfile(source, tmp)
+    return Path(target)

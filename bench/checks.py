@@ -1,10 +1,9 @@
-"""Start-up checks and fixes of user input shared by evaluation and training.
+"""Start-up checks of user input shared by evaluation and training.
 
 Each failure is one UserError line naming the problem and the fix, raised before any work
 starts (a bad --out used to fail only after the first restoration, with a raw OSError)."""
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
@@ -30,22 +29,3 @@ def check_out_dir(path: str | Path, flag: str = "--out") -> Path:
         raise UserError(f"{flag} {path} is not writable ({exc.strerror or exc}); choose a folder you can write "
                         f"to or fix its permissions.") from None
     return path
-
-
-def resolve_data_paths(argv: list[str]) -> list[str]:
-    """Make $REDBENCH_DATA_DIR and --data-dir absolute, once, at start-up.
-
-    A relative mirror path means 'relative to where the command was typed'; torchrun ranks,
-    loky/dask workers and tests that change directory would otherwise read it relative to their own
-    working directory and not find the data."""
-    from datasets.fetch import DATA_ENV
-    value = os.environ.get(DATA_ENV)
-    if value and not os.path.isabs(os.path.expanduser(value)):
-        os.environ[DATA_ENV] = os.path.abspath(os.path.expanduser(value))
-    out = list(argv)
-    for i, arg in enumerate(out):
-        if arg == "--data-dir" and i + 1 < len(out):
-            out[i + 1] = os.path.abspath(os.path.expanduser(out[i + 1]))
-        elif arg.startswith("--data-dir="):
-            out[i] = "--data-dir=" + os.path.abspath(os.path.expanduser(arg.split("=", 1)[1]))
-    return out

@@ -1,23 +1,23 @@
-"""Run the evaluation on a Dask or Ray cluster instead of local loky processes.
+"""Where the evaluation runs: local loky processes, or a Dask or Ray cluster.
 
-    python run_bench.py --task denoise --backend dask --scheduler tcp://host:8786
-    python run_bench.py --task denoise --backend dask            # a temporary local cluster
-    python run_bench.py --task denoise --backend ray [--scheduler ray://host:10001]
+    redbench eval --task denoise --backend dask --scheduler tcp://host:8786
+    redbench eval --task denoise --backend dask            # a temporary local cluster
+    redbench eval --task denoise --backend ray [--scheduler ray://host:10001]
 
-`cluster_backend(config, jobs)` is the context manager `runner.execute` runs joblib under.
-Only `evaluate(item)` runs remotely; the parent writes each row to the store as it arrives, so an
-interrupted cluster run resumes like a local one. Workers need the redbench code importable
-and the images: the path the parent resolved (shared filesystem or same machine) or, failing
-that, their own $REDBENCH_DATA_DIR / download cache (see `worker_path`). docs/cluster.md.
+`backend_context(backend, scheduler, jobs, task_module)` is the context manager `runner.execute` runs
+joblib under. Only the tasks (runner.evaluate) run remotely; the parent writes each row to the store as
+it arrives, so an interrupted cluster run resumes like a local one. Workers need the redbench code
+importable and the images: the path the parent resolved (shared filesystem or same machine) or, failing
+that, their own $REDBENCH_DATA_DIR / download cache (see datasets.fetch.worker_path). docs/cluster.md.
 """
 from __future__ import annotations
 
 import contextlib
 import os
-from functools import lru_cache
 
 from .errors import UserError
 
+BACKENDS = ("loky", "dask", "ray")
 DASK_ADDRESS_ENV = "DASK_SCHEDULER_ADDRESS"
 RAY_ADDRESS_ENV = "RAY_ADDRESS"
 
@@ -27,17 +27,22 @@ def _missing(backend: str, exc: ImportError) -> UserError:
                      f"pip install -e '.[{backend}]'")
 
 
-def cluster_backend(config, jobs: int):
-    """Context manager: joblib's backend set to config.backend ('dask' or 'ray') for its duration."""
-    if config.backend == "dask":
-        return _dask_backend(config.scheduler or os.environ.get(DASK_ADDRESS_ENV), jobs)
-    if config.backend == "ray":
-        return _ray_backend(config.scheduler or os.environ.get(RAY_ADDRESS_ENV), jobs)
-    raise UserError(f"unknown backend '{config.backend}': use loky, dask or ray.")
+def backend_context(backend: str, scheduler: str | None, jobs: int, task_module: str):
+    """Context manager: joblib's backend for its duration. loky: `jobs` local processes (sequential for 1);
+    dask/ray: the cluster at `scheduler` (else its environment variable, else a local one), after checking
+    that its machines can import `task_module`, the module of the tasks."""
+    from joblib import parallel_config
+    if backend == "loky":
+        return parallel_config(backend="loky" if jobs > 1 else "sequential", n_jobs=jobs)
+    if backend == "dask":
+        return _dask_backend(scheduler or os.environ.get(DASK_ADDRESS_ENV), jobs, task_module)
+    if backend == "ray":
+        return _ray_backend(scheduler or os.environ.get(RAY_ADDRESS_ENV), jobs)
+    raise UserError(f"unknown backend '{backend}': use {', '.join(BACKENDS)}.")
 
 
 @contextlib.contextmanager
-def _dask_backend(address: str | None, jobs: int):
+def _dask_backend(address: str | None, jobs: int, task_module: str):
     try:
         from dask.distributed import Client, LocalCluster
         from joblib import parallel_config
@@ -50,7 +55,7 @@ def _dask_backend(address: str | None, jobs: int):
             except OSError as exc:
                 raise UserError(f"cannot reach the dask scheduler at {address} ({exc}); start it with "
                                 f"`dask scheduler` or fix --scheduler / ${DASK_ADDRESS_ENV}.") from None
-            _check_dask_environment(client, address)
+            check_dask_environment(client, address, task_module)
         else:
             cluster = stack.enter_context(LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
                                                        dashboard_address=None))
@@ -59,15 +64,15 @@ def _dask_backend(address: str | None, jobs: int):
             yield client
 
 
-def _check_dask_environment(client, address: str) -> None:
-    """Fail fast unless the scheduler and every worker can import redbench.
+def check_dask_environment(client, address: str, task_module: str) -> None:
+    """Fail fast unless the scheduler and every worker can import `task_module` (the tasks' module).
 
-    The scheduler unpickles the tasks too; when it cannot import `bench` it only logs the error
+    The scheduler unpickles the tasks too; when it cannot import redbench it only logs the error
     and the run would wait forever.
     """
     def probe():   # a closure: pickled by value, so it reaches a process without redbench
-        import bench.runner
-        return bench.runner.__file__
+        import importlib
+        return importlib.import_module(task_module).__file__
 
     places = []
     try:
@@ -129,27 +134,3 @@ def _register_ray_generator_backend() -> None:
 def _import_path() -> list[str]:
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # the checkout, for an uninstalled one
     return [root] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-
-
-def worker_path(dataset: str, image: str, path: str) -> str:
-    """The image file as seen from this (worker) process.
-
-    The parent's path is used when this machine sees it (same machine or shared filesystem;
-    the parent already verified its checksum). Otherwise the file is located like the parent
-    does, from this process's own $REDBENCH_DATA_DIR or download cache, checksum verified.
-    """
-    if os.path.isfile(path):
-        return path
-    return _locate(dataset, image)
-
-
-@lru_cache(maxsize=4096)
-def _locate(dataset: str, image: str) -> str:
-    from datasets.fetch import data_dir, get_spec, locate, read_checksums
-    spec = get_spec(dataset)
-    for name in spec.checksum_files:
-        for entry in read_checksums(name):
-            if entry.stem == image:
-                return str(locate(entry, data_dir()))
-    raise UserError(f"image '{image}' is not in dataset '{dataset}' on worker {os.uname().nodename}; "
-                    f"the worker's redbench checkout differs from the parent's.")

@@ -1,20 +1,36 @@
 """Degradations: each is a small frozen dataclass that methods receive as is.
 
 A method gets the degraded image *and* the degradation object (sigma, scale),
-so a non-blind method such as BM3D reads the true sigma from it.
+so a non-blind method such as BM3D reads the true sigma from it. Every degradation
+has the shape of the `Degradation` protocol.
 """
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from .defaults import LEVEL_NAME
 from .errors import UserError
 from .resize import imresize, modcrop
 
-SIGMAS = (10, 30, 50, 70)
-SCALES = (2, 3, 4)
+
+@runtime_checkable
+class Degradation(Protocol):
+    """What evaluation, training and the methods rely on."""
+    task: str                     # 'denoise' or 'sr'
+
+    @property
+    def level(self) -> float: ...        # sigma on 0..255, or the SR scale
+
+    @property
+    def shave(self) -> int: ...          # border pixels left out of PSNR/SSIM
+
+    def apply(self, clean: np.ndarray, seed: int) -> np.ndarray: ...     # the degraded input (float64, 0..255)
+
+    def target(self, clean: np.ndarray) -> np.ndarray: ...               # what the output is scored against
 
 
 def noise_seed(seed: int, dataset: str, image: str, sigma: float) -> int:
@@ -33,6 +49,10 @@ class GaussianNoise:
     @property
     def level(self) -> float:
         return self.sigma
+
+    @property
+    def shave(self) -> int:
+        return 0
 
     def target(self, clean: np.ndarray) -> np.ndarray:
         return clean
@@ -79,7 +99,7 @@ def parse_levels(task: str, text: str) -> list:
         try:
             value = float(part)
         except ValueError:
-            raise UserError(f"invalid {'sigma' if task == 'denoise' else 'scale'} '{part}': give numbers separated by commas.") from None
+            raise UserError(f"invalid {LEVEL_NAME.get(task, 'level')} '{part}': give numbers separated by commas.") from None
         if task == "denoise":
             if not (0 < value <= 255):
                 raise UserError(f"invalid sigma {part}: noise sigma must be in (0, 255] on the 0..255 scale.")
@@ -93,7 +113,7 @@ def parse_levels(task: str, text: str) -> list:
     return values
 
 
-def make_degradation(task: str, level, clip_noise: bool = False):
+def make_degradation(task: str, level, clip_noise: bool = False) -> Degradation:
     if task == "denoise":
         return GaussianNoise(level, clip=clip_noise)
     if task == "sr":

@@ -7,11 +7,11 @@ and a rerun with nothing new trains nothing.
 """
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from bench.training.train import TrainConfig, train
+from .atomic import copy_atomic
+from .training.train import TrainConfig, train
 
 RESULTS = Path("results/experiments")
 WORK = Path("runs/experiments")
@@ -77,8 +77,8 @@ def run_experiment(exp: Experiment, data_dir: str | None = None, results: Path =
     config = replace(TrainConfig(), **settings, out=str(work / exp.name), name=exp.name, data_dir=data_dir)
     weights = train(config)
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(work / exp.name / "log.csv", folder / "log.csv")
-    shutil.copy2(weights.with_suffix(".json"), folder / f"{exp.name}.json")
+    copy_atomic(work / exp.name / "log.csv", folder / "log.csv")
+    copy_atomic(weights.with_suffix(".json"), folder / f"{exp.name}.json")
     if exp.keep_weights:
-        shutil.copy2(weights, folder / weights.name)
+        copy_atomic(weights, folder / weights.name)
     return folder

@@ -7,13 +7,7 @@ import numpy as np
 import pandas as pd
 
 from .experiments import EXPERIMENTS, FIG3C_EXTRA, RESULTS
-
-
-def _plt():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
+from .plots import plot_training_curves, pyplot, save_figure
 
 
 def _card(name: str, results: Path) -> dict:
@@ -31,12 +25,11 @@ def _budget_note(names: list[str], results: Path) -> str:
 
 def fig3a(out: Path, results: Path = RESULTS, data_dir: str | None = None) -> Path:
     """Reconstructions of the stride-3 network with and without skips (sigma 70, 243x243)."""
-    import torch
-    from safetensors.torch import load_file
-
-    from datasets.fetch import dataset_files, get_spec
-    from datasets.images import ground_truth
-    from methods.rednet import StridedConfig, StridedRED
+    from redbench.datasets.catalog import get_spec
+    from redbench.datasets.fetch import dataset_files
+    from redbench.datasets.images import ground_truth
+    from redbench.methods.red import load_network
+    from redbench.methods.torch_inference import apply_network
 
     from .degradations import GaussianNoise, noise_seed
     from .metrics import psnr
@@ -45,13 +38,10 @@ def fig3a(out: Path, results: Path = RESULTS, data_dir: str | None = None) -> Pa
     noisy = GaussianNoise(70).apply(clean, noise_seed(0, "set12-243", "02", 70))
     panels = [("clean", clean), (f"noisy sigma 70\n{psnr(clean, noisy):.2f} dB", noisy)]
     for name, label in (("fig3a-noskip", "without skips"), ("fig3a-skip", "with skips")):
-        card = _card(name, results)
-        net = StridedRED(StridedConfig(**card["config"]))
-        net.load_state_dict(load_file(str(results / name / f"{name}.safetensors")))
-        with torch.no_grad():
-            restored = net(torch.from_numpy(noisy / 255.0).float()[None, None])[0, 0].numpy() * 255.0
+        net, _ = load_network(str(results / name / name), whole_images=False)
+        restored = apply_network(net, noisy)
         panels.append((f"{label}\n{psnr(clean, restored):.2f} dB", restored))
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 4, figsize=(12, 3.6))
     for ax, (title, image) in zip(axes, panels):
         ax.imshow(np.clip(image, 0, 255), cmap="gray", vmin=0, vmax=255)
@@ -60,30 +50,13 @@ def fig3a(out: Path, results: Path = RESULTS, data_dir: str | None = None) -> Pa
     fig.suptitle("Figure 3(a): 5 conv + 5 deconv, stride 3, 243x243 input, sigma 70. "
                  + _budget_note(["fig3a-skip"], results), fontsize=8)
     fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return save_figure(fig, out)
 
 
 def _curves(out: Path, names: dict[str, str], column: str, title: str, results: Path) -> Path:
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for name, label in names.items():
-        log = pd.read_csv(results / name / "log.csv")
-        log = log[log[column].notna()]
-        ax.plot(log["step"], log[column], label=label, marker="o" if column == "val_psnr" else None, ms=3)
-    ax.set_xlabel("iteration")
-    if column == "loss":
-        ax.set_ylabel("training MSE (0..1 scale)")
-        ax.set_yscale("log")
-    else:
-        ax.set_ylabel("validation PSNR (dB), 4 BSD200 crops")
-    ax.legend(fontsize=8)
-    ax.set_title(title + "\n" + _budget_note(list(names), results), fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return plot_training_curves([results / name / "log.csv" for name in names], out, labels=list(names.values()),
+                                column=column, title=title + "\n" + _budget_note(list(names), results),
+                                ylabel="validation PSNR (dB), 4 BSD200 crops" if column == "val_psnr" else None)
 
 
 def fig3b(out: Path, results: Path = RESULTS) -> Path:
@@ -99,7 +72,7 @@ def fig3c(out: Path, results: Path = RESULTS) -> Path:
 
 def noise_level_plot(rows: pd.DataFrame, methods: dict[str, str], out: Path, dataset: str) -> Path:
     """Mean PSNR against sigma for each method (label given by `methods`)."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for method, label in methods.items():
         part = rows[(rows.method == method) & (rows.dataset == dataset)]
@@ -110,6 +83,4 @@ def noise_level_plot(rows: pd.DataFrame, methods: dict[str, str], out: Path, dat
     ax.set_title("Section 2.2: a network trained at one sigma vs one trained on all sigmas", fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return save_figure(fig, out)

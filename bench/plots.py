@@ -1,29 +1,50 @@
-"""Plots rendered from stored logs and rows (never from live state)."""
+"""Figures: written atomically, and the one plot of training curves (loss or validation PSNR per iteration)."""
 from __future__ import annotations
 
 from pathlib import Path
 
+from .atomic import atomic_path
 
-def plot_training_curves(logs: list[Path], out: Path, labels: list[str] | None = None,
-                         column: str = "loss", title: str | None = None) -> Path:
+
+def pyplot():
+    """matplotlib.pyplot on the file-only Agg backend (no display needed)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    return plt
+
+
+def save_figure(fig, out: str | Path, dpi: int = 110) -> Path:
+    """Save and close `fig`; the format follows the suffix of `out`."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with atomic_path(out) as tmp:
+            fig.savefig(tmp, dpi=dpi, format=out.suffix.lstrip(".") or "png")
+    finally:
+        pyplot().close(fig)
+    return out
+
+
+def plot_training_curves(logs: list[Path], out: Path, labels: list[str] | None = None, column: str = "loss",
+                         title: str | None = None, ylabel: str | None = None) -> Path:
+    """One curve per training log (log.csv: step, ..., loss, val_psnr) of `column` against the iteration."""
     import pandas as pd
-    fig, ax = plt.subplots(figsize=(6, 4))
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for i, log in enumerate(logs):
         frame = pd.read_csv(log)
         frame = frame[frame[column].notna()]
-        ax.plot(frame["step"], frame[column], label=(labels[i] if labels else Path(log).parent.name))
+        ax.plot(frame["step"], frame[column], label=labels[i] if labels else Path(log).parent.name,
+                marker="o" if column == "val_psnr" else None, ms=3)
     ax.set_xlabel("iteration")
-    ax.set_ylabel("training MSE (0..1 scale)" if column == "loss" else "validation PSNR (dB)")
     if column == "loss":
+        ax.set_ylabel(ylabel or "training MSE (0..1 scale)")
         ax.set_yscale("log")
-    ax.legend()
+    else:
+        ax.set_ylabel(ylabel or "validation PSNR (dB)")
+    ax.legend(fontsize=8)
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=8)
     fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
-    return out
+    return save_figure(fig, out)

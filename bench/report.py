@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from methods.paper_numbers import AMBIGUITIES, SOURCE, lookup
+from redbench.methods.paper_numbers import AMBIGUITIES, SOURCE
 
 from .analysis import paired_difference, runtime_table
+from .atomic import write_text_atomic
+from .comparison import held_to, paper_levels, paper_table, published
+from .defaults import LEVEL_NAME
 from .rows import KEY
-from .tables import (_SINGLE_TABLE, IDENTITY, NOTES, _level_text, _paper_dataset, _paper_table, _write_atomic,
-                     method_label, paper_levels, render_single_vs_separate, render_table, summarize, write_tables)
+from .tables import IDENTITY, NOTES, level_text, method_label, render_single_vs_separate, render_table, summarize, write_tables
 
 # Our RED30 per level (compared with Tables 1-5) and our single all-level RED30 (Tables 6-7).
 OURS = 'red30'
@@ -114,7 +116,7 @@ def _computing(runs) -> list[tuple[str, dict]]:
 
 
 def load_cards(weights_dir: Path | None = None) -> list:
-    from methods.weights import WEIGHTS_DIR, read_card
+    from redbench.methods.weights import WEIGHTS_DIR, read_card
     directory = Path(weights_dir) if weights_dir is not None else WEIGHTS_DIR
     return [read_card(p.stem, directory) for p in sorted(directory.glob('*.json'))]
 
@@ -126,7 +128,7 @@ def _rel(path: Path, root: Path) -> str:
 
 # ---------------------------------------------------------------- markdown helpers
 
-def _md_table(headers: list[str], lines: list[list]) -> str:
+def md_table(headers: list[str], lines: list[list]) -> str:
     def esc(x):
         return str(x).replace('|', r'\|')
     out = ['| ' + ' | '.join(esc(h) for h in headers) + ' |', '|' + '---|' * len(headers)]
@@ -146,7 +148,7 @@ def _duration(seconds) -> str:
 def _pairs(rows: pd.DataFrame) -> list[tuple[str, str]]:
     """(task, dataset) pairs, paper tables first in table order, then the rest by name."""
     pairs = rows[['task', 'dataset']].drop_duplicates().itertuples(index=False)
-    return sorted(((t, d) for t, d in pairs), key=lambda p: (_paper_table(*p) or 99, p[0], p[1]))
+    return sorted(((t, d) for t, d in pairs), key=lambda p: (paper_table(*p) or 99, p[0], p[1]))
 
 
 def _levels(rows: pd.DataFrame, task: str, dataset: str) -> list:
@@ -182,7 +184,7 @@ def _section_runs(runs, row_info, context) -> str:
             'Every run that computed rows, from each folder\'s runs.jsonl (run.json where there is none); '
             f'{len(runs) - len(computing)} cached reruns that computed nothing are left out. '
             f'Rows per folder now: {rows_per_folder}.', '',
-            _md_table(['folder', 'command', 'commit', 'date', 'machine', 'methods, datasets, levels',
+            md_table(['folder', 'command', 'commit', 'date', 'machine', 'methods, datasets, levels',
                        'rows computed', 'wall time'], lines)]
     no_json = sorted(set(row_info['files']) - {f for f, _ in runs})
     if no_json:
@@ -206,7 +208,7 @@ def _digests(runs, dataset) -> str:
 
 
 def _section_data(rows, runs) -> str:
-    from datasets.catalog import SPECS
+    from redbench.datasets.catalog import SPECS
     lines = []
     for dataset in sorted(rows['dataset'].unique()):
         spec = SPECS.get(dataset)
@@ -215,9 +217,9 @@ def _section_data(rows, runs) -> str:
                       n, _digests(runs, dataset)])
     notes = [f"- {NOTES[d]}" for d in sorted(rows['dataset'].unique()) if d in NOTES]
     text = ['## Data', '',
-            'Digest: sha256 over the sorted per-file checksums (`bench.runinfo.dataset_digest`), '
+            'Digest: sha256 over the sorted per-file checksums (`redbench.runinfo.dataset_digest`), '
             'first 16 hex digits.', '',
-            _md_table(['dataset', 'description', 'role in the paper', 'images', 'digest'], lines)]
+            md_table(['dataset', 'description', 'role in the paper', 'images', 'digest'], lines)]
     if notes:
         text += ['Substitutes and size changes:', '', *notes, '']
     return '\n'.join(text)
@@ -334,7 +336,7 @@ def _section_protocol(rows, results_dir, relabelled) -> str:
             'points, as described in issue 11 (the code itself is not reachable from the machine that rendered '
             'this report, so that description was not re-checked here). Both readings are given: RED30 and '
             'RED30+ columns, and the shave stated here.', '',
-            _md_table(['point', 'paper text', 'authors\' released test code', 'this harness'],
+            md_table(['point', 'paper text', 'authors\' released test code', 'this harness'],
                       [list(p) for p in PROTOCOL]),
             f'Published numbers: {SOURCE}. Only numbers printed in the paper are labelled "paper"; its SR '
             'tables have no bicubic column, so our bicubic column has no paper value (the literature\'s '
@@ -353,7 +355,7 @@ def _section_protocol(rows, results_dir, relabelled) -> str:
                  'and red30-single need their weights in methods/weights/, from the training campaign, '
                  'campaign/plan.toml):', '', '```']
         for m in missing:
-            flag = 'sigma' if m['task'] == 'denoise' else 'scale'
+            flag = LEVEL_NAME[m['task']]
             levels = ','.join(f"{float(x):g}" for x in m['levels'])
             text.append(f"python run_bench.py --task {m['task']} --{flag} {levels} --datasets {','.join(m['datasets'])} "
                         f"--methods {','.join(m['methods'])} --out {Path(results_dir).as_posix()}/{m['folder']}")
@@ -389,10 +391,10 @@ def _section_identity(rows) -> str:
     cells = below_input(rows)
     if not cells:
         return '\n'.join(text + ['None.', ''])
-    lines = [[c['task'], c['dataset'], _level_text(c['task'], c['level']), method_label(c['method']),
+    lines = [[c['task'], c['dataset'], level_text(c['task'], c['level']), method_label(c['method']),
               ' and '.join(m.upper() for m in c['metrics']), f"{c['psnr']:.2f} / {c['ssim']:.4f}",
               f"{c['identity_psnr']:.2f} / {c['identity_ssim']:.4f}"] for c in cells]
-    return '\n'.join(text + [_md_table(['task', 'dataset', 'level', 'method', 'below in', 'method PSNR / SSIM',
+    return '\n'.join(text + [md_table(['task', 'dataset', 'level', 'method', 'below in', 'method PSNR / SSIM',
                                         'input PSNR / SSIM'], lines)])
 
 
@@ -410,7 +412,7 @@ def paired_rows(rows: pd.DataFrame, n_boot: int = 10000, seed: int = 0) -> list[
 
 
 def _section_paired(rows, n_boot, seed) -> str:
-    lines = [[r['task'], r['dataset'], _level_text(r['task'], r['level']), f"{r['a']} - {r['b']}", r['n'],
+    lines = [[r['task'], r['dataset'], level_text(r['task'], r['level']), f"{r['a']} - {r['b']}", r['n'],
               f"{r['mean_diff']:+.3f}", f"[{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]",
               f"{round(r['share_a_wins'] * r['n'])}/{r['n']} ({r['share_a_wins']:.0%})"]
              for r in paired_rows(rows, n_boot, seed)]
@@ -421,19 +423,19 @@ def _section_paired(rows, n_boot, seed) -> str:
     if not lines:
         return '\n'.join(text + ['No set/level has both RED30 and a baseline.', ''])
     headers = ['task', 'dataset', 'level', 'comparison', 'images', 'mean diff (dB)', '95% CI (dB)', 'wins']
-    return '\n'.join(text + [_md_table(headers, lines)])
+    return '\n'.join(text + [md_table(headers, lines)])
 
 
 def _section_runtime(rows, runs) -> str:
     table = runtime_table(rows)
-    lines = [[r.task, r.dataset, method_label(r.method), _level_text(r.task, r.level), r.n,
+    lines = [[r.task, r.dataset, method_label(r.method), level_text(r.task, r.level), r.n,
               f"{r.median_s:.3f}", f"{r.mean_s:.3f}"] for r in table.itertuples(index=False)]
     cpus = sorted({str(run.get('machine', {}).get('cpus', '?')) for _, run in runs})
     return '\n'.join(['## Runtime', '',
                       'Seconds of `restore()` per image, measured inside a worker that shared the machine '
                       f"with other workers (machines with {', '.join(cpus) or '?'} CPUs); "
                       'compare methods within one run only.', '',
-                      _md_table(['task', 'dataset', 'method', 'level', 'images', 'median s', 'mean s'], lines)])
+                      md_table(['task', 'dataset', 'method', 'level', 'images', 'median s', 'mean s'], lines)])
 
 
 def below_paper(rows: pd.DataFrame, margin: float = BELOW_DB) -> list[dict]:
@@ -443,17 +445,16 @@ def below_paper(rows: pd.DataFrame, margin: float = BELOW_DB) -> list[dict]:
     RED30 (Tables 6-7); the difference is of the 2-decimal numbers the tables show.
     """
     out = []
-    for method, paper_method, table_of in ((OURS, 'red30', _paper_table),
-                                           (OURS_SINGLE, 'red30-single', lambda task, _: _SINGLE_TABLE[task])):
+    for method in (OURS, OURS_SINGLE):
         for r in summarize(rows[rows['method'] == method]).itertuples(index=False):
-            table = table_of(r.task, r.dataset)
-            entry = None if table is None else lookup(table, _paper_dataset(r.dataset), paper_method, int(r.level))
+            table = held_to(r.task, r.dataset, method)
+            entry = published(table, r.dataset, method, r.level)
             if entry is None:
                 continue
             diff = round(round(r.psnr, 2) - entry.psnr, 2)
             if diff < -margin:
                 out.append({'task': r.task, 'dataset': r.dataset, 'level': r.level, 'table': table, 'method': method,
-                            'paper_method': paper_method, 'ours': float(r.psnr), 'paper': entry.psnr,
+                            'paper_method': entry.method, 'ours': float(r.psnr), 'paper': entry.psnr,
                             'diff': diff, 'n_images': int(r.n_images)})
     return out
 
@@ -466,16 +467,16 @@ def _section_below(rows) -> str:
             'comparisons indicative only.', '']
     if not cells:
         return '\n'.join(text + ['None.', ''])
-    lines = [[f"Table {c['table']}", c['dataset'], _level_text(c['task'], c['level']), c['method'],
+    lines = [[f"Table {c['table']}", c['dataset'], level_text(c['task'], c['level']), c['method'],
               c['paper_method'], f"{c['ours']:.2f}", f"{c['paper']:.2f}", f"{c['diff']:+.2f}",
               NOTES.get(c['dataset'], '')] for c in cells]
-    return '\n'.join(text + [_md_table(['table', 'dataset', 'level', 'ours', 'paper column', 'ours (dB)',
+    return '\n'.join(text + [md_table(['table', 'dataset', 'level', 'ours', 'paper column', 'ours (dB)',
                                         'paper (dB)', 'ours - paper', 'note'], lines)])
 
 
 def detected_deviations(rows: pd.DataFrame, cards: list) -> list[str]:
     """Protocol differences visible in the rows, the dataset catalog and the model cards."""
-    from datasets.catalog import SPECS
+    from redbench.datasets.catalog import SPECS
     out = []
     datasets = sorted(rows['dataset'].unique())
     out += [NOTES[d] for d in datasets if d in NOTES]
@@ -513,7 +514,7 @@ def render_report_text(results_dir: Path, context: dict | None = None) -> str:
     cards = [c for c in load_cards(context.get('weights_dir')) if c.name in used]
     n_boot, seed = int(context.get('n_boot', 10000)), int(context.get('seed', 0))
     head = [f"# {context.get('title', 'RED-Net reproduction report')}", '',
-            'Rendered by `bench.report.render_report` from stored rows and run.json files; '
+            'Rendered by `redbench.report.render_report` from stored rows and run.json files; '
             'no restoration was rerun for this report.', '']
     if context.get('summary'):
         head += [context['summary'], '']
@@ -544,5 +545,5 @@ def render_report(results_dir: Path, out_md: Path, context: dict) -> Path:
     """
     out_md = Path(out_md)
     out_md.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(out_md, render_report_text(Path(results_dir), context))
+    write_text_atomic(out_md, render_report_text(Path(results_dir), context))
     return out_md

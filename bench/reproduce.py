@@ -1,4 +1,4 @@
-"""`run_bench.py --reproduce`: every table and figure of the paper, then results/REPORT.md.
+"""`redbench reproduce` (`run_bench.py --reproduce`): every table and figure of the paper, then results/REPORT.md.
 
 Everything is cached: evaluation rows in results/reproduce/*/rows.csv, training
 experiments in results/experiments/, figures in results/figures/. A rerun with
@@ -10,12 +10,13 @@ import sys
 import time
 from pathlib import Path
 
+from .defaults import DATASETS, PAPER_LEVELS
 from .errors import UserError
 from .runner import RunConfig, run
 
 ROOT = Path("results")
-SIGMAS = [10, 30, 50, 70]
-SCALES = [2, 3, 4]
+SIGMAS, SCALES = list(PAPER_LEVELS["denoise"]), list(PAPER_LEVELS["sr"])
+SR_SETS = list(DATASETS["sr"])
 NOISE_SIGMAS = [10, 20, 30, 40, 50, 60, 70]
 NOISE_NET = "net:results/experiments/noise-red10-s30/noise-red10-s30"
 
@@ -25,7 +26,7 @@ def _say(message: str) -> None:
 
 
 def fourteen_available(data_dir: str | None) -> bool:
-    from datasets.fetch import dataset_files
+    from redbench.datasets.fetch import dataset_files
     try:
         dataset_files("fourteen", data_dir, download=False)
         return True
@@ -41,10 +42,10 @@ def evaluation_runs(data_dir: str | None) -> list[tuple[str, RunConfig]]:
     return [
         # 'noisy' and 'bicubic' are the identity baselines: what doing nothing scores, in every table
         ("denoise", RunConfig("denoise", SIGMAS, [table1, "bsd200-half"], ["noisy", "bm3d", "tv", "red10", "red20", "red30"], out=str(d))),
-        ("sr", RunConfig("sr", SCALES, ["set5", "set14", "bsd100"], ["bicubic", "srcnn", "red10", "red20", "red30"], out=str(s))),
+        ("sr", RunConfig("sr", SCALES, SR_SETS, ["bicubic", "srcnn", "red10", "red20", "red30"], out=str(s))),
         # Tables 6-7: one network for all levels
         ("denoise", RunConfig("denoise", SIGMAS, [table1, "bsd200-half"], ["red30-single"], out=str(d))),
-        ("sr", RunConfig("sr", SCALES, ["set5", "set14", "bsd100"], ["red30-single"], out=str(s))),
+        ("sr", RunConfig("sr", SCALES, SR_SETS, ["red30-single"], out=str(s))),
         # the section 2.2 experiment measures networks away from the levels they were trained for, on purpose
         ("noise-level", RunConfig("denoise", NOISE_SIGMAS, ["set12"], ["noisy", "red10-single", NOISE_NET],
                                   out=str(ROOT / "reproduce" / "noise-level"), allow_untrained_levels=True)),
@@ -90,7 +91,9 @@ def make_figures(data_dir: str | None, force: bool = False) -> dict[str, str]:
 
 
 def reproduce(jobs: int = 0, data_dir: str | None = None, train: bool = True, force_figures: bool = False,
-              argv: list[str] | None = None, budget_scale: float = 1.0) -> Path:
+              argv: list[str] | None = None, budget_scale: float = 1.0, backend: str = "loky",
+              scheduler: str | None = None, progress: bool | None = None, command: str = "redbench reproduce") -> Path:
+    """Train the missing experiments, evaluate the missing rows (on `backend`), then write_report."""
     from .experiments import EXPERIMENTS, is_done, run_experiment
     for exp in EXPERIMENTS:
         if is_done(exp):
@@ -100,9 +103,10 @@ def reproduce(jobs: int = 0, data_dir: str | None = None, train: bool = True, fo
         _say(f"training experiment {exp.name}")
         run_experiment(exp, data_dir, scale=budget_scale)
     for label, config in evaluation_runs(data_dir):
-        config.jobs, config.data_dir = jobs, data_dir
+        config.jobs, config.data_dir, config.backend, config.scheduler = jobs, data_dir, backend, scheduler
         _say(f"evaluating {label}: {','.join(config.methods)} on {','.join(config.datasets)}")
-        totals = run(config, argv or ["--reproduce"], progress=sys.stderr.isatty())
+        totals = run(config, argv or [], progress=sys.stderr.isatty() if progress is None else progress,
+                     command=command)
         _say(f"  {totals['computed']} computed, {totals['reused']} reused, {totals['wall_seconds']:.0f} s")
     return write_report(data_dir, force_figures)
 
@@ -110,7 +114,7 @@ def reproduce(jobs: int = 0, data_dir: str | None = None, train: bool = True, fo
 def write_report(data_dir: str | None = None, force_figures: bool = False) -> Path:
     """Figures (cached) and results/REPORT.md from the stored rows and logs; evaluates and trains nothing.
 
-    Render only: python -c "from bench.reproduce import write_report; write_report()"
+    Render only: redbench reproduce --render-only
     """
     from .report import render_report, write_folder_tables
     write_folder_tables(ROOT / "reproduce")
@@ -118,7 +122,7 @@ def write_report(data_dir: str | None = None, force_figures: bool = False) -> Pa
     context = {"figures": figures, "deviations": deviations(data_dir), "summary": summary(),
                "figure_notes": figure_notes(),
                "commands": ["python run_bench.py --reproduce --jobs 2   # this report; cached rows and logs are reused",
-                            "python -c 'from bench.reproduce import write_report; write_report()'   # re-render only",
+                            "python run_bench.py reproduce --render-only   # re-render only",
                             "python run_bench.py train --plan campaign/plan.toml   # the training campaign (CPU, ~20 h; resumable)",
                             "python scripts/bench_speed.py              # training / inference speed"]}
     report = render_report(ROOT / "reproduce", ROOT / "REPORT.md", context)
@@ -149,9 +153,9 @@ def _last_validation(name: str, results: Path) -> tuple[int, float]:
 
 def fig3c_note(results: Path = ROOT / "experiments") -> str:
     """The caption's end-of-training PSNR beside our last validation PSNR, curve by curve."""
-    from methods.paper_numbers import FIGURE_3C
+    from redbench.methods.paper_numbers import FIGURE_3C
 
-    from .report import _md_table
+    from .report import md_table
     ours = {curve: _last_validation(name, results) for curve, name in FIG3C_OURS.items()}
     lines = [[curve, f"{paper:.2f}", f"{ours[curve][1]:.2f}", ours[curve][0], FIG3C_OURS[curve]]
              for curve, paper in FIGURE_3C]
@@ -162,7 +166,7 @@ def fig3c_note(results: Path = ROOT / "experiments") -> str:
             "see Protocol; noise level and test images not stated) beside ours (validation PSNR on 4 BSD200 crops "
             "at sigma 30 after a budget of minutes). Absolute values are not comparable; the order within a block "
             f"size is. RED minus He et al.: {gaps}.\n\n"
-            + _md_table(["curve (paper's name)", "paper (dB)", "ours (dB)", "our last iteration", "our experiment"],
+            + md_table(["curve (paper's name)", "paper (dB)", "ours (dB)", "our last iteration", "our experiment"],
                         lines))
 
 
@@ -171,7 +175,7 @@ NOISE_COLUMNS = {NOISE_NET: "RED10 trained at sigma 30 only", "red10-single": "R
 
 
 def noise_level_rows(results: Path = ROOT / "reproduce" / "noise-level"):
-    """The section 2.2 rows, stored RED names read as the report reads them (bench.report.relabel_legacy)."""
+    """The section 2.2 rows, stored RED names read as the report reads them (report.relabel_legacy)."""
     from .report import load_rows, load_runs, relabel_legacy
     rows, _ = load_rows(results)
     return relabel_legacy(rows, load_runs(results))[0]
@@ -179,9 +183,9 @@ def noise_level_rows(results: Path = ROOT / "reproduce" / "noise-level"):
 
 def noise_level_note(results: Path = ROOT / "reproduce" / "noise-level") -> str:
     """Section 2.2: the paper's single-level model ([1], 14 images) beside our networks and the noisy input."""
-    from methods.paper_numbers import SECTION_2_2
+    from redbench.methods.paper_numbers import SECTION_2_2
 
-    from .report import _md_table
+    from .report import md_table
     from .tables import summarize
     rows = noise_level_rows(results)
     means = summarize(rows[rows["dataset"] == "set12"]).set_index(["method", "level"])["psnr"]
@@ -194,7 +198,7 @@ def noise_level_note(results: Path = ROOT / "reproduce" / "noise-level") -> str:
     return ("Mean PSNR (dB). Paper: the trained model of Burger et al. [1] (one noise level, not stated which) "
             "on the 14 images, section 2.2. Ours: on Set12 (substitute for the 14 images). The paper's claim: 'the "
             "parameters trained on a single noise level cannot handle different levels of noises well'.\n\n"
-            + _md_table(["sigma", "paper: model of [1], 14 images", *[f"ours: {v}" for v in columns.values()]], lines))
+            + md_table(["sigma", "paper: model of [1], 14 images", *[f"ours: {v}" for v in columns.values()]], lines))
 
 
 def figure_notes() -> dict[str, str]:
@@ -206,8 +210,9 @@ def figure_notes() -> dict[str, str]:
 
 def summary() -> str:
     """Mean difference to the paper per dataset and method (PSNR and SSIM), computed from the stored rows."""
+    from .comparison import published_value
     from .report import load_rows, load_runs, relabel_legacy
-    from .tables import published_value, summarize
+    from .tables import summarize
     lines = ["Mean difference to the paper (ours minus published, PSNR in dB and SSIM, averaged over the levels "
              "both have; per-level networks against Tables 1-5, red30-single against Tables 6-7, an x8 ensemble "
              "against the same value as its network), computed from the stored rows:", ""]

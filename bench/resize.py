@@ -10,11 +10,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from resize_right import interp_methods, resize
 
 
 def imresize(image: np.ndarray, scale: float, out_shape: tuple[int, int] | None = None) -> np.ndarray:
     """Float64 bicubic resize of a 2-D image by `scale` (output size ceil(in*scale) like MATLAB)."""
+    try:
+        from resize_right import interp_methods, resize
+    except ImportError:
+        from .errors import UserError
+        raise UserError("bicubic resizing needs the package 'resize-right': pip install resize-right==0.0.2 "
+                        "(or pip install -e . in the checkout).") from None
     image = np.asarray(image, dtype=np.float64)
     if out_shape is None:
         out_shape = (math.ceil(image.shape[0] * scale), math.ceil(image.shape[1] * scale))

@@ -4,36 +4,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import platform
-import subprocess
-import sys
 import time
-from importlib import metadata
 from pathlib import Path
 
 from .atomic import write_text_atomic
-
-PACKAGES = ("torch", "numpy", "scipy", "scikit-image", "bm3d", "pandas", "joblib", "resize-right", "pillow",
-            "safetensors", "dask", "distributed", "ray")
-
-
-def package_versions() -> dict[str, str]:
-    versions = {"python": sys.version.split()[0]}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
-    return versions
-
-
-def git_state(root: Path) -> dict[str, str | bool]:
-    def git(*args: str) -> str:
-        try:
-            return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10).stdout.strip()
-        except Exception:
-            return ""
-    return {"commit": git("rev-parse", "HEAD") or "unknown", "dirty": bool(git("status", "--porcelain"))}
+from .environment import git_state, machine, package_versions
 
 
 def dataset_digest(refs) -> dict:
@@ -43,15 +18,25 @@ def dataset_digest(refs) -> dict:
             "verified": all(r.sha256 for r in refs)}
 
 
+def dataset_record(spec, refs) -> dict:
+    """run.json's entry for one dataset: the digest, and for a folder of the user's own images (dir:PATH,
+    which has no checksum list) the folder and every file's sha256."""
+    record = dataset_digest(refs)
+    if spec.folder is not None:
+        record.update(folder=spec.folder, files={r.name: {"file": Path(r.path).name, "sha256": r.sha256}
+                                                 for r in refs})
+    return record
+
+
 def write_run_json(path: Path, config: dict, datasets: dict, weights: dict, totals: dict, argv: list[str],
-                   keep_existing: bool = False) -> None:
+                   keep_existing: bool = False, command: str = "redbench eval") -> None:
     record = {
-        "command": "python run_bench.py " + " ".join(argv),
+        "command": f"{command} {' '.join(argv)}".rstrip(),
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "config": config,
-        "git": git_state(Path(__file__).resolve().parent.parent),
+        "git": git_state(),
         "packages": package_versions(),
-        "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpus": os.cpu_count()},
+        "machine": machine(),
         "datasets": datasets,
         "weights": weights,
         "totals": totals,

@@ -6,20 +6,19 @@ columns task, dataset, image, method, level, psnr, ssim, seconds.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
 import pandas as pd
 
-from methods.paper_numbers import PUBLISHED, TABLE_TITLES, lookup, table_levels
+from redbench.methods.paper_numbers import PUBLISHED, TABLE_TITLES
 
-PAPER_TABLE = {'fourteen': 1, 'set12': 1, 'bsd200': 2, 'bsd200-half': 2,
-               'set5': 3, 'set14': 4, 'bsd100': 5}
-_TABLE_TASK = {1: 'denoise', 2: 'denoise', 3: 'sr', 4: 'sr', 5: 'sr', 6: 'denoise', 7: 'sr'}
-_SINGLE_TABLE = {'denoise': 6, 'sr': 7}
-# Our dataset name -> the dataset name the published numbers are filed under.
-_PAPER_DATASET = {'set12': 'fourteen', 'bsd200-half': 'bsd200'}
+from .atomic import write_text_atomic
+from .comparison import SINGLE_TABLE, paper_dataset, paper_method, paper_table, published
+from .defaults import LEVEL_NAME
+
 NOTES = {
     'set12': "SUBSTITUTE: Set12 instead of the paper's 14 images; "
              "absolute numbers are not comparable.",
@@ -57,12 +56,6 @@ def _method_key(method: str):
     return (2, 0, method)
 
 
-def paper_method(method: str) -> str:
-    """The published column our method is compared with: an x8 ensemble (red30+) with the plain network,
-    because the text does not say whether the paper's numbers used the x8 averaging (see paper_numbers)."""
-    return method[:-1] if method.endswith('+') else method
-
-
 def method_label(method: str) -> str:
     """Column header for one of our methods: experiment networks ('net:<path>') by their weights' name."""
     if method.startswith('net:'):
@@ -71,34 +64,8 @@ def method_label(method: str) -> str:
     return method
 
 
-def paper_levels(task: str, dataset: str) -> Optional[list[int]]:
-    """Levels of the paper's table for this dataset (None: the paper has no table for it)."""
-    table = _paper_table(task, dataset)
-    return None if table is None else table_levels(table, _paper_dataset(dataset))
-
-
-def _paper_table(task: str, dataset: str) -> Optional[int]:
-    table = PAPER_TABLE.get(dataset)
-    return table if table is not None and _TABLE_TASK[table] == task else None
-
-
-def _paper_dataset(dataset: str) -> str:
-    return _PAPER_DATASET.get(dataset, dataset)
-
-
-def published_value(task: str, dataset: str, method: str, level, attr: str) -> Optional[float]:
-    """The published value our `method` is held to: a single all-level model (redN-single) to Tables 6/7,
-    anything else to the dataset's own table (Tables 1-5)."""
-    if _paper_table(task, dataset) is None:
-        return None
-    table = _SINGLE_TABLE[task] if paper_method(method).endswith('-single') else _paper_table(task, dataset)
-    return _published(table, dataset, method, level, attr)
-
-
 def _published(table, dataset, method, level, attr) -> Optional[float]:
-    if table is None:
-        return None
-    entry = lookup(table, _paper_dataset(dataset), paper_method(method), int(level))
+    entry = published(table, dataset, method, level)
     return None if entry is None else getattr(entry, attr)
 
 
@@ -126,7 +93,8 @@ def _image_count(sub: pd.DataFrame, summ: pd.DataFrame) -> str:
     return f"{n} images" if low == n else f"{n} images (some cells average only {low})"
 
 
-def _level_text(task: str, level) -> str:
+def level_text(task: str, level) -> str:
+    """How a level is shown: sigma as a number, a scale as x<scale>."""
     lvl = int(level) if float(level).is_integer() else level
     return f"x{lvl}" if task == 'sr' else str(lvl)
 
@@ -166,8 +134,8 @@ def _render(columns, levels, task, caption, fmt) -> str:
             best = max(shown) if shown else None
             texts = [_cell_text(c, digits, c.value is not None and round(c.value, digits) == best, fmt)
                      for c in cells]
-            lines.append((label, _level_text(task, level), texts))
-    headers = ['Metric', 'sigma' if task == 'denoise' else 'scale'] + [h for h, _ in columns]
+            lines.append((label, level_text(task, level), texts))
+    headers = ['Metric', LEVEL_NAME[task]] + [h for h, _ in columns]
     if fmt == 'markdown':
         return _markdown(caption, headers, lines)
     return _latex(caption, headers, lines)
@@ -198,7 +166,7 @@ def _latex(caption, headers, lines) -> str:
 
 def _levels_note(task: str, levels) -> str:
     """The levels this table has rows for (the paper's caption may name others)."""
-    return f", {'sigma' if task == 'denoise' else 'scale'} " + ', '.join(_level_text(task, lvl) for lvl in levels)
+    return f", {LEVEL_NAME[task]} " + ', '.join(level_text(task, lvl) for lvl in levels)
 
 
 def _weights_note(sub: pd.DataFrame) -> str:
@@ -243,7 +211,7 @@ def _paper_cells(table, dataset, method, levels) -> dict:
 
 def _paper_columns(table, dataset) -> dict[str, str]:
     """{method: the paper's column header}, in the paper's column order."""
-    return {p.method: p.column for p in PUBLISHED if p.table == table and p.dataset == _paper_dataset(dataset)}
+    return {p.method: p.column for p in PUBLISHED if p.table == table and p.dataset == paper_dataset(dataset)}
 
 
 def render_table(rows: pd.DataFrame, task: str, dataset: str, fmt: str = 'markdown',
@@ -256,7 +224,7 @@ def render_table(rows: pd.DataFrame, task: str, dataset: str, fmt: str = 'markdo
     summ = summarize(sub)
     levels = sorted(summ['level'].unique())
     ours = sorted(set(summ['method'].unique()) | set(always), key=_method_key)
-    table = _paper_table(task, dataset)
+    table = paper_table(task, dataset)
     headers = _paper_columns(table, dataset)
     # the paper's other columns keep their own headers; a column of ours carries its published value instead
     columns = [(f"{header} (paper)", _paper_cells(table, dataset, m, levels))
@@ -288,7 +256,7 @@ def render_single_vs_separate(rows: pd.DataFrame, task: str, dataset: str,
     sub = sub[sub['method'].isin([single_method, ensemble, identity])]
     summ = summarize(sub)
     levels = sorted(summ.loc[summ['method'] == single_method, 'level'].unique())
-    single, separate = _SINGLE_TABLE[task], _paper_table(task, dataset)
+    single, separate = SINGLE_TABLE[task], paper_table(task, dataset)
     columns = [(f"{single_method} (ours, single model)",
                 _our_cells(summ, single_method, single, dataset, levels, 'red30-single')),
                (f"{ensemble} (ours, single model, x8)",
@@ -308,10 +276,9 @@ def render_single_vs_separate(rows: pd.DataFrame, task: str, dataset: str,
     return _render(columns, levels, task, caption, fmt)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    # one helper for every results file: unique temp name, normal permissions (mkstemp alone gives 0600)
-    from bench.atomic import write_text_atomic
-    write_text_atomic(path, text)
+def file_label(dataset: str) -> str:
+    """`dataset` as part of a file name (dir:/a/b -> dir_a_b)."""
+    return re.sub(r'[^A-Za-z0-9._-]+', '_', dataset).strip('_')
 
 
 def write_tables(rows: pd.DataFrame, out_dir: Path) -> list[Path]:
@@ -324,10 +291,10 @@ def write_tables(rows: pd.DataFrame, out_dir: Path) -> list[Path]:
         md = render_table(rows, task, dataset, 'markdown')
         markdown.append(md)
         for ext, text in (('md', md), ('tex', render_table(rows, task, dataset, 'latex'))):
-            path = out_dir / f"table_{task}_{dataset}.{ext}"
-            _write_atomic(path, text)
+            path = out_dir / f"table_{task}_{file_label(dataset)}.{ext}"
+            write_text_atomic(path, text)
             paths.append(path)
     combined = out_dir / 'tables.md'
-    _write_atomic(combined, '\n'.join(markdown))
+    write_text_atomic(combined, '\n'.join(markdown))
     paths.append(combined)
     return paths

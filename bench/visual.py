@@ -11,13 +11,16 @@ from pathlib import Path
 
 import numpy as np
 
+from .metrics import psnr
+from .plots import pyplot, save_figure
+from .resize import to_uint8
+from .runner import WorkItem, degrade, load_method
+
 CROP = 96
 
 
 def _work_item(task, dataset, image, level, seed, clip, data_dir):
-    from datasets.fetch import dataset_files
-
-    from .runner import WorkItem
+    from redbench.datasets.fetch import dataset_files
     refs = {ref.name: ref for ref in dataset_files(dataset, data_dir)}
     if image not in refs:
         raise ValueError(f"no image {image!r} in {dataset} (have: {', '.join(sorted(refs))})")
@@ -26,7 +29,6 @@ def _work_item(task, dataset, image, level, seed, clip, data_dir):
 
 def _inputs(item):
     """(degradation, degraded, target) exactly as runner.evaluate builds them."""
-    from .runner import degrade
     degradation, degraded, target, _ = degrade(item)
     return degradation, degraded, target
 
@@ -50,7 +52,6 @@ def busiest_crop(image: np.ndarray, size: int = CROP) -> tuple[int, int, int, in
 
 
 def _panel(ax, image, crop, title):
-    from .resize import to_uint8
     top, left, h, w = crop
     ax.imshow(to_uint8(image)[top:top + h, left:left + w], cmap='gray', vmin=0, vmax=255,
               interpolation='nearest')
@@ -65,20 +66,15 @@ def comparison_grid(task: str, dataset: str, image: str, level, methods: list[st
 
     crop is (top, left, height, width) in ground-truth pixels; default: busiest_crop.
     """
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-
-    from .metrics import psnr
-    from .runner import _method
+    plt = pyplot()
     item = _work_item(task, dataset, image, level, seed, clip, data_dir)
     degradation, degraded, target = _inputs(item)
-    shave = getattr(degradation, 'shave', 0)
+    shave = degradation.shave
     crop = tuple(crop) if crop is not None else busiest_crop(target)
     scores = {'degraded': psnr(target, degraded, shave)}
     panels = [('ground truth', target), (f"degraded ({scores['degraded']:.2f} dB)", degraded)]
     for name in methods:
-        restored = _method(name, task).restore(degraded, degradation)
+        restored = load_method(name, task).restore(degraded, degradation)
         scores[name] = psnr(target, restored, shave)
         panels.append((f"{name} ({scores[name]:.2f} dB)", restored))
 
@@ -93,10 +89,5 @@ def comparison_grid(task: str, dataset: str, image: str, level, methods: list[st
     fig.suptitle(f"{dataset}/{image}, {label}, crop top={crop[0]} left={crop[1]} {crop[2]}x{crop[3]}, "
                  f"seed {seed}", fontsize=8)
     fig.tight_layout()
-    out_png = Path(out_png)
-    out_png.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_png.with_name(f".{out_png.name}.tmp")
-    fig.savefig(tmp, dpi=120, format='png')
-    plt.close(fig)
-    tmp.replace(out_png)
+    out_png = save_figure(fig, out_png, dpi=120)
     return {'png': out_png, 'crop': crop, 'psnr': scores}

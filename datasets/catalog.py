@@ -2,10 +2,17 @@
 
 A new dataset is one entry in `SPECS` plus one `checksums/<name>.tsv`
 (`relpath<TAB>sha256<TAB>url`, sha256 `-` when it is not yet known).
+`dir:PATH` names a folder of the user's own images instead (`folder_spec`).
 """
 from __future__ import annotations
 
+import difflib
+import os
 from dataclasses import dataclass, field
+
+from redbench.errors import UserError
+
+FOLDER_PREFIX = "dir:"
 
 
 @dataclass(frozen=True)
@@ -17,11 +24,13 @@ class DatasetSpec:
     # How the stored file becomes the ground truth:
     #   'gray'  - MATLAB rgb2gray of a colour file (a gray file is used as is)
     #   'y'     - Y of MATLAB rgb2ycbcr (BT.601, 16..235), for SR
+    #   'task'  - gray for denoising, Y for SR (a folder of the user's own images)
     color: str = "gray"
     half_size: bool = False           # MATLAB bicubic 1/2 after conversion (the paper's BSD200)
     verified: bool = True             # False: the checksums are not known, files are used unverified
     paper_role: str = ""
     aliases: tuple[str, ...] = field(default=())
+    folder: str | None = None         # dir:PATH sets: the folder; its files are hashed, not checked against a list
 
 
 SPECS: dict[str, DatasetSpec] = {}
@@ -51,3 +60,34 @@ _add(DatasetSpec("set12", "Set12 (DnCNN test set), 12 gray images", ("set12",), 
 _add(DatasetSpec("bsd68", "BSD68 (DnCNN test set), 68 gray images, a subset of BSDS500 val", ("bsd68",), ("denoise",)))
 _add(DatasetSpec("fourteen", "The paper's 14 denoising images (MemNet S14 BMPs, unnamed)", ("fourteen",), ("denoise",),
                  verified=False, paper_role="Table 1 (denoise); checksums unverified, not in the shared mirror"))
+
+
+def folder_name(name: str) -> str:
+    """'dir:PATH' with PATH made absolute (the name is part of every row's key and of the noise seed, so it
+    must not depend on where a command was typed); other names unchanged."""
+    if not name.startswith(FOLDER_PREFIX):
+        return name
+    path = name[len(FOLDER_PREFIX):]
+    if not path:
+        raise UserError("dataset 'dir:' names no folder: write dir:PATH, e.g. --datasets dir:./my-images.")
+    return FOLDER_PREFIX + os.path.abspath(os.path.expanduser(path))
+
+
+def folder_spec(name: str) -> DatasetSpec:
+    """The spec of 'dir:PATH': every image in the folder, gray for denoising and Y for SR."""
+    folder = folder_name(name)[len(FOLDER_PREFIX):]
+    if not os.path.isdir(folder):
+        raise UserError(f"dataset {name}: no folder {folder}; give a folder of PNG/BMP/TIFF/JPEG images.")
+    return DatasetSpec(folder_name(name), f"images in {folder}", (), ("denoise", "sr"), color="task",
+                       paper_role="the user's own images", folder=folder)
+
+
+def get_spec(name: str) -> DatasetSpec:
+    if name.startswith(FOLDER_PREFIX):
+        return folder_spec(name)
+    if name in SPECS:
+        return SPECS[name]
+    close = difflib.get_close_matches(name, list(SPECS), n=1)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    raise UserError(f"unknown dataset '{name}'.{hint} Known: {', '.join(sorted(SPECS))}, or dir:PATH for a folder "
+                    f"of your own images.")

@@ -1,25 +1,35 @@
 """Find the files of a dataset: in a local mirror, in the download cache, or on the web.
 
 Order: `--data-dir` / $REDBENCH_DATA_DIR (a read-only mirror laid out like
-`../shared/datasets`), then the pooch cache ($REDBENCH_CACHE or the OS cache dir),
-downloading from the public source into the cache when the file is missing.
-Every file with a known sha256 is checked; a mismatch names the file.
+`../shared/datasets`), then the download cache, then a download into the cache.
+The cache and the downloads are pooch's, set up as scikit-image sets up its data:
+one `pooch.create` whose registry (file -> sha256, file -> URL) is read from
+datasets/checksums/*.tsv, with retries, in $REDBENCH_CACHE or the OS cache dir.
+Every file with a known sha256 is checked; a mismatch names the file. pooch is
+imported only when the cache is needed, so a machine that has a mirror needs no pooch.
+
+`dir:PATH` datasets are a folder of the user's own images: no list, each file's
+sha256 is computed and recorded.
 """
 from __future__ import annotations
 
-import hashlib
 import os
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from bench.errors import UserError
+from redbench.atomic import copy_atomic, normal_mode
+from redbench.errors import UserError
+from redbench.hashing import file_sha256
 
-from .catalog import SPECS, DatasetSpec
+from .catalog import DatasetSpec, get_spec
 
 DATA_ENV = "REDBENCH_DATA_DIR"
 CACHE_ENV = "REDBENCH_CACHE"
 CHECKSUM_DIR = Path(__file__).parent / "checksums"
+DOWNLOAD_RETRIES = 3
+IMAGE_SUFFIXES = (".png", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg")
 
 
 @dataclass(frozen=True)
@@ -41,7 +51,9 @@ class ImageRef:
     sha256: str | None
 
 
-def read_checksums(name: str) -> list[FileEntry]:
+@lru_cache(maxsize=None)
+def read_checksums(name: str) -> tuple[FileEntry, ...]:
+    """The entries of datasets/checksums/<name>.tsv (relpath, sha256 or '-', url)."""
     entries = []
     with open(CHECKSUM_DIR / f"{name}.tsv") as fh:
         for line in fh:
@@ -49,16 +61,30 @@ def read_checksums(name: str) -> list[FileEntry]:
                 continue
             rel, sha, url = line.rstrip("\n").split("\t")
             entries.append(FileEntry(rel, None if sha == "-" else sha, url))
-    return entries
+    return tuple(entries)
 
 
-def get_spec(name: str) -> DatasetSpec:
-    if name in SPECS:
-        return SPECS[name]
-    import difflib
-    close = difflib.get_close_matches(name, list(SPECS), n=1)
-    hint = f" Did you mean '{close[0]}'?" if close else ""
-    raise UserError(f"unknown dataset '{name}'.{hint} Known: {', '.join(sorted(SPECS))}.")
+@lru_cache(maxsize=1)
+def registry() -> tuple[dict[str, str | None], dict[str, str]]:
+    """pooch's registry from every checksum file: ({relpath: 'sha256:<hex>' or None}, {relpath: url})."""
+    hashes, urls = {}, {}
+    for tsv in sorted(CHECKSUM_DIR.glob("*.tsv")):
+        for entry in read_checksums(tsv.stem):
+            hashes[entry.relpath] = f"sha256:{entry.sha256}" if entry.sha256 else None
+            urls[entry.relpath] = entry.url
+    return hashes, urls
+
+
+def fetcher():
+    """The pooch that downloads into the cache (built per call: the cache folder follows $REDBENCH_CACHE)."""
+    try:
+        import pooch
+    except ImportError:
+        raise UserError(f"downloading needs the package 'pooch' (pip install pooch); or give a mirror with "
+                        f"--data-dir or ${DATA_ENV}.") from None
+    hashes, urls = registry()
+    return pooch.create(path=pooch.os_cache("redbench"), base_url="", env=CACHE_ENV, registry=dict(hashes),
+                        urls=dict(urls), retry_if_failed=DOWNLOAD_RETRIES)
 
 
 def data_dir(option: str | None = None) -> Path | None:
@@ -72,48 +98,38 @@ def data_dir(option: str | None = None) -> Path | None:
 
 
 def cache_dir() -> Path:
+    """The download cache: $REDBENCH_CACHE, else the OS cache dir (pooch's choice, as it downloads there)."""
     value = os.environ.get(CACHE_ENV)
     if value:
         return Path(value).expanduser()
-    import pooch
-    return Path(pooch.os_cache("redbench"))
-
-
-@lru_cache(maxsize=4096)
-def _sha256(path: str, size: int, mtime_ns: int) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def sha256_of(path: Path) -> str:
-    st = path.stat()
-    return _sha256(str(path), st.st_size, st.st_mtime_ns)
+    return Path(fetcher().abspath)
 
 
 def _verify(path: Path, entry: FileEntry) -> None:
     if entry.sha256 is None:
         return
-    actual = sha256_of(path)
+    actual = file_sha256(path)
     if actual != entry.sha256:
         raise UserError(
             f"checksum mismatch for {path}: expected sha256 {entry.sha256[:12]}..., got {actual[:12]}...; "
             f"the file is corrupt or a different version: delete it (or fix the mirror) and rerun.")
 
 
+def _readable(path: str, action: str, pooch) -> str:
+    """pooch processor: downloads get normal permissions (pooch's temp files are 0600), so a shared cache
+    serves every user."""
+    normal_mode(path)
+    return path
+
+
 def _download(entry: FileEntry, mirror: Path | None = None) -> Path:
-    import pooch
-    target = cache_dir() / entry.relpath
-    if target.exists():
-        return target
+    pooch = fetcher()
+    import requests   # pooch's own dependency, present wherever pooch is
     try:
-        fetched = pooch.retrieve(entry.url, known_hash=f"sha256:{entry.sha256}" if entry.sha256 else None,
-                                 fname=target.name, path=target.parent, progressbar=False)
-    except ValueError as exc:  # pooch's hash mismatch
+        return Path(pooch.fetch(entry.relpath, processor=_readable))
+    except ValueError as exc:   # pooch's hash mismatch, after its retries
         raise UserError(f"checksum mismatch downloading {entry.relpath} from {entry.url}: {exc}") from None
-    except Exception as exc:  # network errors come in many types
+    except (OSError, requests.RequestException) as exc:   # no network, refused, timed out, no space
         if mirror is not None:   # the user already gave a mirror: it lacks this file
             raise UserError(
                 f"missing file {entry.relpath} in the mirror {mirror}, and downloading it from {entry.url} failed "
@@ -121,25 +137,46 @@ def _download(entry: FileEntry, mirror: Path | None = None) -> Path:
         raise UserError(
             f"could not download {entry.relpath} from {entry.url} ({type(exc).__name__}); "
             f"without internet, point --data-dir or ${DATA_ENV} at a local mirror.") from None
-    return Path(fetched)
 
 
 def locate(entry: FileEntry, mirror: Path | None, download: bool = True) -> Path:
-    """Path of one verified file, downloading it into the cache if needed."""
-    for root in ([mirror] if mirror else []) + [cache_dir()]:
-        candidate = root / entry.relpath
-        if candidate.is_file():
-            _verify(candidate, entry)
-            return candidate
+    """Path of one verified file: the mirror's, else the cache's, else downloaded into the cache."""
+    if mirror is not None and (mirror / entry.relpath).is_file():
+        _verify(mirror / entry.relpath, entry)
+        return mirror / entry.relpath
+    cached = cache_dir() / entry.relpath
+    if cached.is_file():
+        _verify(cached, entry)
+        return cached
     if not download:
         where = f"{mirror}" if mirror else f"the cache {cache_dir()}"
         raise UserError(f"missing file {entry.relpath} in {where}; rerun with downloads enabled or fix the mirror.")
     return _download(entry, mirror)
 
 
+def folder_files(spec: DatasetSpec) -> list[ImageRef]:
+    """Every image of a dir:PATH set, by file name; each file checked readable and hashed for run.json."""
+    from .images import check_image
+    folder = Path(spec.folder)
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise UserError(f"dataset {spec.name}: no {'/'.join(s[1:].upper() for s in IMAGE_SUFFIXES[:4])}/JPEG "
+                        f"images in {folder}; give a folder that holds some.")
+    stems: dict[str, Path] = {}
+    for path in files:
+        if path.stem in stems:
+            raise UserError(f"dataset {spec.name}: two images named '{path.stem}' ({stems[path.stem].name}, "
+                            f"{path.name}); rename one, since rows are keyed by the name without suffix.")
+        stems[path.stem] = path
+        check_image(str(path))
+    return [ImageRef(spec.name, path.stem, str(path), file_sha256(path)) for path in files]
+
+
 def dataset_files(name: str, data_dir_option: str | None = None, download: bool = True) -> list[ImageRef]:
     """The images of a dataset, each located and checksum-verified."""
     spec = get_spec(name)
+    if spec.folder is not None:
+        return folder_files(spec)
     mirror = data_dir(data_dir_option)
     refs = []
     for checksum_file in spec.checksum_files:
@@ -147,3 +184,73 @@ def dataset_files(name: str, data_dir_option: str | None = None, download: bool 
             path = locate(entry, mirror, download)
             refs.append(ImageRef(spec.name, entry.stem, str(path), entry.sha256))
     return refs
+
+
+def worker_path(dataset: str, image: str, path: str) -> str:
+    """The image file as seen from this process (a cluster worker).
+
+    The parent's path is used when this machine sees it (same machine or shared filesystem;
+    the parent already verified its checksum). Otherwise the file is located like the parent
+    does, from this process's own $REDBENCH_DATA_DIR or download cache, checksum verified.
+    """
+    if os.path.isfile(path):
+        return path
+    return _locate_image(dataset, image)
+
+
+@lru_cache(maxsize=4096)
+def _locate_image(dataset: str, image: str) -> str:
+    spec = get_spec(dataset)
+    for name in spec.checksum_files:
+        for entry in read_checksums(name):
+            if entry.stem == image:
+                return str(locate(entry, data_dir()))
+    where = os.uname().nodename
+    if spec.folder is not None:
+        raise UserError(f"image '{image}' of {dataset} is not readable on worker {where}; a folder of your own "
+                        f"images must be on a filesystem every worker sees at the same path.")
+    raise UserError(f"image '{image}' is not in dataset '{dataset}' on worker {where}; "
+                    f"the worker's redbench checkout differs from the parent's.")
+
+
+@dataclass
+class FetchReport:
+    dataset: str
+    files: int = 0
+    cached: int = 0       # already in the cache, verified
+    copied: int = 0       # copied from the mirror
+    downloaded: int = 0
+
+
+def fill_cache(names: list[str], data_dir_option: str | None = None, progress: bool = True) -> list[FetchReport]:
+    """Put every file of `names` into the download cache, verified: copied from the mirror where it has
+    them, else downloaded. Run ahead of a cluster run so that workers without the mirror find the files."""
+    mirror = data_dir(data_dir_option)
+    cache = cache_dir()
+    reports = []
+    for name in names:
+        spec = get_spec(name)
+        if spec.folder is not None:
+            raise UserError(f"{name} is a folder of your own images; there is nothing to fetch for it.")
+        report = FetchReport(spec.name)
+        for checksum_file in spec.checksum_files:
+            for entry in read_checksums(checksum_file):
+                report.files += 1
+                target = cache / entry.relpath
+                if target.is_file():
+                    _verify(target, entry)
+                    report.cached += 1
+                elif mirror is not None and (mirror / entry.relpath).is_file():
+                    _verify(mirror / entry.relpath, entry)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    copy_atomic(mirror / entry.relpath, target)
+                    report.copied += 1
+                else:
+                    _download(entry, mirror)
+                    report.downloaded += 1
+        if progress:
+            print(f"{spec.name}: {report.files} files in {cache} ({report.cached} already there, {report.copied} "
+                  f"copied from the mirror, {report.downloaded} downloaded)", file=sys.stderr, flush=True)
+        reports.append(report)
+    return reports
+

@@ -1,0 +1,10 @@
+"""Restoration methods (redbench.methods): one module per method, the registry, the networks and their weights.
+
+What a method written elsewhere needs (README, "Methods"):
+
+    from redbench.methods import Method, register_method
+"""
+from .base import Method
+from .registry import register_method
+
+__all__ = ["Method", "register_method"]

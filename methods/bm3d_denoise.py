@@ -3,8 +3,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from redbench.errors import UserError
+
 from .base import Method, parameter_digest
 from .registry import register_method
+
+INSTALL = ("method bm3d needs the package 'bm3d' (free for non-commercial use only, see README): "
+           "pip install bm3d, or drop bm3d from --methods.")
+
+
+def _bm3d_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("bm3d")
+    except PackageNotFoundError:
+        raise UserError(INSTALL) from None
 
 
 @register_method("bm3d", tasks=("denoise",), description="BM3D, pip package bm3d (Makinen et al.), true sigma")
@@ -16,12 +29,14 @@ class BM3D(Method):
         pass
 
     def restore(self, degraded, degradation):
-        import bm3d
+        try:
+            import bm3d
+        except ImportError:
+            raise UserError(INSTALL) from None
         # the package works on any scale as long as sigma_psd matches it
         return np.asarray(bm3d.bm3d(degraded, sigma_psd=float(degradation.sigma)), dtype=np.float64)
 
     def weights_id(self, degradation) -> str:
         # the package's default profile and stages: a new release may change them, so it is in the key
-        from importlib.metadata import version
-        return parameter_digest("bm3d", {"bm3d": version("bm3d"), "sigma_psd": float(degradation.sigma),
+        return parameter_digest("bm3d", {"bm3d": _bm3d_version(), "sigma_psd": float(degradation.sigma),
                                          "profile": "np", "stage": "all"})

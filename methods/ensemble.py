@@ -3,19 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from redbench.dihedral import dihedral, undo_dihedral
+
 from .base import Method
-
-
-def dihedral(image: np.ndarray, t: int) -> np.ndarray:
-    """One of the 8 flips/rotations (t = 0..7)."""
-    if t & 4:
-        image = image[:, ::-1]
-    return np.rot90(image, t & 3)
-
-
-def undo_dihedral(image: np.ndarray, t: int) -> np.ndarray:
-    image = np.rot90(image, -(t & 3))
-    return image[:, ::-1] if t & 4 else image
 
 
 class SelfEnsemble(Method):

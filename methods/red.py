@@ -12,10 +12,10 @@ from functools import lru_cache
 
 import torch
 
-from bench.errors import UserError
+from redbench.errors import UserError
 
+from .architectures import architecture, network_for_card
 from .base import Method
-from .rednet import REDConfig, REDNet
 from .registry import register_method
 from .torch_inference import apply_network
 from .weights import WEIGHTS_DIR, ModelCard, load, read_card, split_ref
@@ -24,23 +24,20 @@ TILE = int(os.environ.get("REDBENCH_TILE", "256"))
 DEPTHS = (10, 20, 30)
 
 
-def load_network(weights_name: str) -> tuple[torch.nn.Module, ModelCard]:
-    """The network and card of `weights_name`; cached by the card's sha256, so weights replaced on disk
-    (a new snapshot of the campaign) are loaded afresh rather than served from the cache."""
-    return _load_network(weights_name, read_card(*split_ref(weights_name)).sha256)
+def load_network(weights_name: str, whole_images: bool = True) -> tuple[torch.nn.Module, ModelCard]:
+    """The network and card of `weights_name`, in eval mode; cached by the card's sha256, so weights replaced on
+    disk (a new snapshot of the campaign) are loaded afresh rather than served from the cache. `whole_images`:
+    refuse networks that take one input size only (they cannot restore a test image)."""
+    return _load_network(weights_name, read_card(*split_ref(weights_name)).sha256, whole_images)
 
 
 @lru_cache(maxsize=32)
-def _load_network(weights_name: str, sha256: str) -> tuple[torch.nn.Module, ModelCard]:
-    from .srcnn_net import SRCNN, SRCNNConfig
+def _load_network(weights_name: str, sha256: str, whole_images: bool) -> tuple[torch.nn.Module, ModelCard]:
     state, card = load(*split_ref(weights_name))
-    if card.architecture == "red":
-        net = REDNet(REDConfig(**card.config))
-    elif card.architecture == "srcnn":
-        net = SRCNN(SRCNNConfig(**card.config))
-    else:
-        raise UserError(f"weights '{weights_name}' have architecture '{card.architecture}', which the evaluation "
-                        f"cannot build (it builds: red, srcnn).")
+    if whole_images and not architecture(card.architecture, f"weights '{weights_name}'").whole_images:
+        raise UserError(f"weights '{weights_name}' are a {card.architecture} network, which takes one input size "
+                        f"only and cannot restore whole test images; evaluate a red or srcnn network.")
+    net = network_for_card(card)
     net.load_state_dict(state)
     net.eval()
     return net.to(memory_format=torch.channels_last), card

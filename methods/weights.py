@@ -6,12 +6,13 @@ checks before use.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bench.errors import UserError
+from redbench.atomic import atomic_path, write_text_atomic
+from redbench.errors import UserError
+from redbench.hashing import file_sha256
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 
@@ -19,7 +20,7 @@ WEIGHTS_DIR = Path(__file__).parent / "weights"
 @dataclass
 class ModelCard:
     name: str
-    architecture: str            # 'red' | 'srcnn'
+    architecture: str            # a name in methods/architectures.py: 'red', 'srcnn', 'strided5'
     config: dict                 # the network's config dataclass as a dict
     task: str
     levels: list
@@ -46,18 +47,6 @@ class ModelCard:
     extra: dict = field(default_factory=dict)
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def bytes_sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def save(state_dict: dict, card: ModelCard, directory: Path, dtype: str = "float32") -> Path:
     """Write `<name>.safetensors` and `<name>.json` atomically; returns the weights path.
     dtype='float16' halves the file (the shipped networks lose < 0.005 dB, see docs/training.md)."""
@@ -66,7 +55,6 @@ def save(state_dict: dict, card: ModelCard, directory: Path, dtype: str = "float
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / f"{card.name}.safetensors"
     card.storage = dtype
-    from bench.atomic import atomic_path, write_text_atomic
     with atomic_path(target) as tmp:   # unique temp names: two publishers of one name cannot collide
         save_file({k: v.detach().cpu().to(getattr(torch, dtype)).contiguous() for k, v in state_dict.items()}, str(tmp))
         card.sha256 = file_sha256(tmp)

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from bench.training.train import TrainConfig, train  # noqa: E402
+from redbench.training.train import TrainConfig, train  # noqa: E402
 
 RECIPES = {   # name -> TrainConfig overrides
     "lr1e-3-b16": dict(lr=1e-3, batch_size=16),

@@ -21,10 +21,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.errors import UserError  # noqa: E402
-from bench.training.campaign import load_plan  # noqa: E402
-from bench.training.train import VAL_SET  # noqa: E402
-from datasets.fetch import data_dir, get_spec, read_checksums  # noqa: E402
+from redbench.errors import UserError  # noqa: E402
+from redbench.training.campaign import load_plan  # noqa: E402
+from redbench.training.train import VAL_SET  # noqa: E402
+from redbench.datasets.catalog import get_spec  # noqa: E402
+from redbench.datasets.fetch import data_dir, read_checksums  # noqa: E402
 
 WHEELS = ("pooch", "platformdirs", "resize-right")
 TREE_LIMIT = 64 * 2**20

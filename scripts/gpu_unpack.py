@@ -13,10 +13,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.errors import UserError  # noqa: E402
-from bench.training.campaign import load_plan, summary_table  # noqa: E402
-from bench.training.gpu_results import pack, unpack  # noqa: E402
-from methods.weights import WEIGHTS_DIR  # noqa: E402
+from redbench.errors import UserError  # noqa: E402
+from redbench.training.campaign import load_plan, summary_table  # noqa: E402
+from redbench.training.gpu_results import pack, unpack  # noqa: E402
+from redbench.methods.weights import WEIGHTS_DIR  # noqa: E402
 
 
 def main() -> int:

@@ -21,14 +21,15 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from bench.degradations import make_degradation, noise_seed  # noqa: E402
-from bench.metrics import psnr  # noqa: E402
-from bench.training.train import TrainConfig, train  # noqa: E402
-from datasets.fetch import dataset_files, get_spec  # noqa: E402
-from datasets.images import ground_truth  # noqa: E402
-from methods.red import load_network  # noqa: E402
-from methods.torch_inference import apply_network  # noqa: E402
-from methods.weights import read_card  # noqa: E402
+from redbench.degradations import make_degradation, noise_seed  # noqa: E402
+from redbench.metrics import psnr  # noqa: E402
+from redbench.training.train import TrainConfig, train  # noqa: E402
+from redbench.datasets.catalog import get_spec  # noqa: E402
+from redbench.datasets.fetch import dataset_files  # noqa: E402
+from redbench.datasets.images import ground_truth  # noqa: E402
+from redbench.methods.red import load_network  # noqa: E402
+from redbench.methods.torch_inference import apply_network  # noqa: E402
+from redbench.methods.weights import read_card  # noqa: E402
 
 
 def mean_psnr(net, dataset: str, task: str, level, bf16: bool = False) -> float:

@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 import torch
 
-from bench.degradations import GaussianNoise
-from bench.errors import UserError
-from bench.training import precision
-from bench.training.campaign import load_plan, run_plan
-from bench.training.checkpoint import load_checkpoint
-from methods import weights
-from methods.red import PerLevelNetwork
-from methods.rednet import red
-from methods.torch_inference import apply_network
+from redbench.degradations import GaussianNoise
+from redbench.errors import UserError
+from redbench.training import precision
+from redbench.training.campaign import load_plan, run_plan
+from redbench.training.checkpoint import load_checkpoint
+from redbench.methods import weights
+from redbench.methods.red import PerLevelNetwork
+from redbench.methods.rednet import red
+from redbench.methods.torch_inference import apply_network
 from tests.conftest import ROOT
 
 

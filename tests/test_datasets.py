@@ -1,12 +1,14 @@
+import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from bench.errors import UserError
-from datasets.catalog import SPECS
-from datasets.fetch import CHECKSUM_DIR, dataset_files, get_spec, read_checksums
-from datasets.images import ground_truth, read_image
+from redbench.datasets.catalog import SPECS, get_spec
+from redbench.datasets.fetch import CHECKSUM_DIR, dataset_files, fetcher, read_checksums
+from redbench.datasets.images import ground_truth, read_image
+from redbench.errors import UserError
 
 
 def test_every_spec_has_checksum_files_with_urls():
@@ -61,14 +63,22 @@ def test_checksum_mismatch_names_the_file(mirror, tmp_path, monkeypatch):
         dataset_files("set5", str(fake))
 
 
+def _fake_downloads(monkeypatch, download):
+    """Every pooch download goes through `download(url, output_file)` instead of the network."""
+    import pooch
+
+    def call(self, url, output_file, pooch, check_only=False):
+        return download(url, output_file)
+    monkeypatch.setattr(pooch.HTTPDownloader, "__call__", call)
+
+
 def test_missing_file_without_network_is_a_clear_error(mirror, tmp_path, monkeypatch):
     fake = _copy_mirror(mirror, tmp_path, "set5")
     (fake / "set5" / "baby.png").unlink()
-    import pooch
 
-    def offline(*args, **kwargs):
+    def offline(url, output_file):
         raise ConnectionError("no network")
-    monkeypatch.setattr(pooch, "retrieve", offline)
+    _fake_downloads(monkeypatch, offline)
     # a mirror was given, so the advice is to complete it, not to "point --data-dir at a mirror"
     with pytest.raises(UserError, match=r"missing file set5/baby\.png in the mirror .*add the file to the mirror"):
         dataset_files("set5", str(fake))
@@ -78,17 +88,53 @@ def test_download_goes_through_pooch_with_checksum(mirror, tmp_path, monkeypatch
     fake = _copy_mirror(mirror, tmp_path, "set5")
     (fake / "set5" / "baby.png").unlink()
     calls = []
-    import pooch
 
-    def fake_retrieve(url, known_hash, fname, path, progressbar):
-        calls.append((url, known_hash))
-        path.mkdir(parents=True, exist_ok=True)
-        shutil.copy(mirror / "set5" / "baby.png", path / fname)
-        return str(path / fname)
-    monkeypatch.setattr(pooch, "retrieve", fake_retrieve)
+    def download(url, output_file):
+        calls.append(url)
+        shutil.copy(mirror / "set5" / "baby.png", output_file)
+    _fake_downloads(monkeypatch, download)
+    pooch = fetcher()       # one pooch: registry from the checksum files, retries, cache from $REDBENCH_CACHE
+    assert pooch.registry["set5/baby.png"].startswith("sha256:cb85956d") and pooch.retry_if_failed == 3
+    assert str(pooch.abspath) == os.environ["REDBENCH_CACHE"] and pooch.registry["fourteen/1.bmp"] is None
     refs = dataset_files("set5", str(fake))
-    assert len(refs) == 5
-    assert calls[0][0].endswith("CSet5/baby.png") and calls[0][1].startswith("sha256:cb85956d")
+    assert len(refs) == 5 and len(calls) == 1 and calls[0].endswith("CSet5/baby.png")
+    cached = Path(os.environ["REDBENCH_CACHE"]) / "set5" / "baby.png"
+    assert refs[0].path == str(cached) and cached.stat().st_mode & 0o077 == 0o666 & ~_umask() & 0o077
+
+    # a download whose bytes do not match the registry is refused, naming the file (pooch retries it first)
+    import pooch.core
+    cached.unlink()
+    monkeypatch.setattr(pooch.core, "time", _NoSleep())
+    _fake_downloads(monkeypatch, lambda url, output_file: Path(output_file).write_bytes(b"not the baby"))
+    with pytest.raises(UserError, match=r"checksum mismatch downloading set5/baby\.png"):
+        dataset_files("set5", str(fake))
+    assert not cached.exists()
+
+
+class _NoSleep:
+    """pooch.core's `time`, without waiting between retries."""
+    def sleep(self, seconds):
+        pass
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_fetch_fills_the_cache_from_the_mirror_for_workers_without_one(mirror, tmp_path, monkeypatch, capsys):
+    from redbench.cli import main
+    assert main(["fetch", "set5", "set12", "--data-dir", str(mirror)]) == 0
+    assert "set5: 5 files" in capsys.readouterr().err
+    cache = Path(os.environ["REDBENCH_CACHE"])
+    assert len(list((cache / "set5").iterdir())) == 5 and len(list((cache / "set12").iterdir())) == 12
+    # a worker with neither mirror nor network finds everything in the cache
+    monkeypatch.delenv("REDBENCH_DATA_DIR", raising=False)
+    _fake_downloads(monkeypatch, lambda url, output_file: pytest.fail(f"downloaded {url}"))
+    assert [Path(r.path).parent for r in dataset_files("set5")] == [cache / "set5"] * 5
+    assert main(["fetch", "set5"]) == 0 and "(5 already there, 0 copied" in capsys.readouterr().err
+    assert main(["fetch", "set55"]) == 2 and "invalid choice: 'set55'" in capsys.readouterr().err
 
 
 def test_missing_data_dir_is_a_clear_error(tmp_path):

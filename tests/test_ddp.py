@@ -6,7 +6,7 @@ import sys
 import torch
 from safetensors.torch import load_file
 
-from bench.training.train import weights_digest
+from redbench.training.train import weights_digest
 from tests.conftest import ROOT
 
 ITERS, BATCH, PATCH = 3, 2, 24
@@ -38,8 +38,9 @@ def test_torchrun_two_ranks(mirror, tmp_path):
                                                      "red10-denoise.json", "red10-denoise.safetensors"]
 
     # each rank drew its own patches: its stream is PatchSource(seed*1000 + rank), advanced ITERS batches
-    from bench.training.patches import PatchSource
-    from datasets.fetch import dataset_files, get_spec
+    from redbench.training.patches import PatchSource
+    from redbench.datasets.catalog import get_spec
+    from redbench.datasets.fetch import dataset_files
     checkpoint = load_file(str(out / "checkpoint.safetensors"))
     refs, spec = dataset_files("set12"), get_spec("set12")
     first = []
@@ -55,7 +56,7 @@ def test_torchrun_two_ranks(mirror, tmp_path):
 def _replica_worker(rank, init_file, diverge, results):
     import torch.distributed as dist
 
-    from bench.training.train import _check_replicas
+    from redbench.training.train import _check_replicas
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=2)
     torch.manual_seed(0)
     model = torch.nn.Linear(3, 2)

@@ -1,9 +1,9 @@
 import numpy as np
 from scipy.signal import convolve2d
 
-from bench.color import rgb2gray, rgb2y
-from bench.metrics import psnr, ssim
-from bench.resize import imresize, modcrop, to_uint8
+from redbench.color import rgb2gray, rgb2y
+from redbench.metrics import psnr, ssim
+from redbench.resize import imresize, modcrop, to_uint8
 
 
 def wang_ssim(a, b):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from methods.paper_numbers import (FIGURE_3C, PUBLISHED, SECTION_2_2, TABLE_TITLES, lookup, method_key,
+from redbench.methods.paper_numbers import (FIGURE_3C, PUBLISHED, SECTION_2_2, TABLE_TITLES, lookup, method_key,
                                    table_levels)
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -2,10 +2,11 @@ import numpy as np
 import pytest
 import torch
 
-from methods.ensemble import SelfEnsemble, dihedral, undo_dihedral
-from methods.rednet import REDConfig, REDNet, red, skip_pairs
-from methods.srcnn_net import SRCNN
-from methods.torch_inference import apply_network
+from redbench.dihedral import dihedral, undo_dihedral
+from redbench.methods.ensemble import SelfEnsemble
+from redbench.methods.rednet import REDConfig, REDNet, red, skip_pairs
+from redbench.methods.srcnn_net import SRCNN
+from redbench.methods.torch_inference import apply_network
 
 CONV = 64 * 64 * 9 + 64      # one 64->64 3x3 layer with bias
 

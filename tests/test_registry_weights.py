@@ -2,11 +2,11 @@ import numpy as np
 import pytest
 import torch
 
-from bench.degradations import GaussianNoise
-from bench.errors import UserError
-from methods import weights
-from methods.registry import check_method, get_method, registered
-from methods.rednet import red
+from redbench.degradations import GaussianNoise
+from redbench.errors import UserError
+from redbench.methods import weights
+from redbench.methods.registry import check_method, get_method, registered
+from redbench.methods.rednet import red
 
 
 def test_unknown_method_did_you_mean():

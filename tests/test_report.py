@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.analysis import paired_difference, per_image_table, runtime_table, write_per_image_csv
-from bench.report import below_input, below_paper, legacy_single, load_runs, render_report, render_report_text
-from bench.visual import busiest_crop
-from methods.weights import ModelCard
+from redbench.analysis import paired_difference, per_image_table, runtime_table, write_per_image_csv
+from redbench.report import below_input, below_paper, legacy_single, load_runs, render_report, render_report_text
+from redbench.visual import busiest_crop
+from redbench.methods.weights import ModelCard
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -181,7 +181,7 @@ def test_comparison_grid_reproduces_stored_rows(mirror, tmp_path):
 
     BM3D is left out: it alone takes 5-7 s here, and TV already proves the input is rebuilt exactly.
     """
-    from bench.visual import comparison_grid
+    from redbench.visual import comparison_grid
     stored = pd.read_csv(ROOT / 'results' / 'issue2-set12' / 'rows.csv', dtype={'image': str})
     stored = stored[(stored['image'] == '01') & (stored['level'] == 30)].set_index('method')['psnr']
     out = comparison_grid('denoise', 'set12', '01', 30, ['tv'], tmp_path / 'grid.png')
@@ -274,7 +274,7 @@ def test_legacy_single_model_rows_are_relabelled(results, tmp_path):
 
 
 def test_figure_notes_put_the_paper_beside_ours(tmp_path):
-    from bench.reproduce import FIG3C_OURS, NOISE_NET, fig3c_note, noise_level_note
+    from redbench.reproduce import FIG3C_OURS, NOISE_NET, fig3c_note, noise_level_note
     for i, name in enumerate(FIG3C_OURS.values()):
         (tmp_path / name).mkdir()
         pd.DataFrame({'step': [60, 120], 'val_psnr': [20.0, 26.0 + i / 10]}).to_csv(tmp_path / name / 'log.csv', index=False)
@@ -292,7 +292,7 @@ def test_figure_notes_put_the_paper_beside_ours(tmp_path):
 
 def test_committed_report_hygiene():
     """results/REPORT.md as committed: what a reviewer reads cell by cell."""
-    from methods.paper_numbers import DENOISE_COLUMNS, SR_COLUMNS, method_key
+    from redbench.methods.paper_numbers import DENOISE_COLUMNS, SR_COLUMNS, method_key
     text = (ROOT / 'results' / 'REPORT.md').read_text()
     lines = text.splitlines()
     headers = [ln for i, ln in enumerate(lines) if ln.startswith('| ') and not lines[i - 1].startswith('|')]

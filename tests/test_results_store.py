@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bench.rows import STORE_KEY, ResultStore, problems
+from redbench.rows import STORE_KEY, ResultStore, problems
 from tests.conftest import ROOT
 
 TV30 = ["--task", "denoise", "--sigma", "30", "--datasets", "set12", "--methods", "tv", "--jobs", "1", "--quiet"]
@@ -35,7 +35,7 @@ def copy_run(source: Path, target: Path) -> Path:
 
 def _main(capsys, *args) -> tuple[int, str, str]:
     """The command line in this process (no interpreter start-up): (exit code, stdout, stderr)."""
-    from bench.cli import main
+    from redbench.cli import main
     capsys.readouterr()
     code = main(list(args))
     out, err = capsys.readouterr()
@@ -172,8 +172,8 @@ def _tiny_net(directory: Path, name: str, seed: int, task: str = "denoise", leve
     """A 2-layer RED network with random weights and a model card: a stand-in for retrained weights."""
     import torch
 
-    from methods import weights as weights_io
-    from methods.rednet import REDConfig, REDNet
+    from redbench.methods import weights as weights_io
+    from redbench.methods.rednet import REDConfig, REDNet
     torch.manual_seed(seed)
     config = REDConfig(depth=2, width=4, skip="none")
     net = REDNet(config)
@@ -186,13 +186,12 @@ def _tiny_net(directory: Path, name: str, seed: int, task: str = "denoise", leve
 
 
 def test_swapped_weights_are_recomputed_and_kept_apart(mirror, tmp_path, capsys):
-    from bench import runner
-    from methods import red
+    from redbench import runner
 
     def run_fresh():
-        # each command is a new process in real use: forget the networks this one has loaded
-        runner._method.cache_clear()
-        red.load_network.cache_clear()
+        # each command is a new process in real use: forget the methods this one has built (the network
+        # cache is keyed by the weights' sha256, so retrained weights are loaded afresh anyway)
+        runner.load_method.cache_clear()
         return _main(capsys, *args)
 
     method = _tiny_net(tmp_path / "w", "tiny-sr", seed=1, task="sr", levels=(2,))
@@ -232,9 +231,9 @@ def test_untrained_levels_need_the_flag_and_captions_show_present_levels(mirror,
 
 def test_worker_with_other_weights_refuses_the_item(mirror):
     """A cluster worker with other weights installed must not file its output under the parent's weights."""
-    from bench.errors import UserError
-    from bench.runner import WorkItem, evaluate
-    from datasets.fetch import dataset_files
+    from redbench.errors import UserError
+    from redbench.runner import WorkItem, evaluate
+    from redbench.datasets.fetch import dataset_files
     ref = dataset_files("set5")[0]
     item = WorkItem("sr", "set5", ref.name, ref.path, "bicubic", 2, 0, False, weights="bicubic-params@other")
     with pytest.raises(UserError, match="install the same weights"):
@@ -242,8 +241,8 @@ def test_worker_with_other_weights_refuses_the_item(mirror):
 
 
 def test_classical_methods_are_keyed_by_their_parameters():
-    from bench.degradations import GaussianNoise
-    from methods.registry import get_method
+    from redbench.degradations import GaussianNoise
+    from redbench.methods.registry import get_method
     tv = get_method("tv", "denoise")
     assert tv.weights_id(GaussianNoise(30)) != tv.weights_id(GaussianNoise(50))
     assert tv.weights_id(GaussianNoise(30)).startswith("tv-params@") and tv.trained_levels() is None
@@ -332,7 +331,7 @@ def test_problems_of_a_row():
 # ---------------------------------------------------------------- permissions and one-line errors
 
 def test_results_are_written_with_normal_permissions(sr2_run, tmp_path):
-    from bench.atomic import write_text_atomic
+    from redbench.atomic import write_text_atomic
     old = os.umask(0o022)
     try:
         write_text_atomic(tmp_path / "x.md", "x")
@@ -344,7 +343,7 @@ def test_results_are_written_with_normal_permissions(sr2_run, tmp_path):
     # trained weights and checkpoints (safetensors alone writes 0600)
     import torch
 
-    from bench.training.checkpoint import save_checkpoint
+    from redbench.training.checkpoint import save_checkpoint
     _tiny_net(tmp_path / "w", "tiny", seed=1)
     model = torch.nn.Linear(2, 2)
     save_checkpoint(tmp_path / "checkpoint.safetensors", model, torch.optim.Adam(model.parameters()), {}, {"step": 0})
@@ -396,8 +395,9 @@ def test_truncated_model_card_is_one_line(mirror, tmp_path, capsys):
 
 
 def test_sr_training_patches_at_a_scale_that_does_not_divide_12(mirror):
-    from bench.training.patches import PatchSource
-    from datasets.fetch import dataset_files, get_spec
+    from redbench.training.patches import PatchSource
+    from redbench.datasets.catalog import get_spec
+    from redbench.datasets.fetch import dataset_files
     source = PatchSource("sr", [5], dataset_files("set5")[:2], get_spec("set5"), patch=20)
     inputs, targets = source.batch(3)
     assert inputs.shape == targets.shape == (3, 1, 20, 20)
@@ -406,7 +406,7 @@ def test_sr_training_patches_at_a_scale_that_does_not_divide_12(mirror):
 def test_relative_data_dir_is_resolved_at_start_up(mirror, tmp_path):
     """The README's test command sets REDBENCH_DATA_DIR=../shared/datasets; a process that runs elsewhere
     (torchrun ranks, workers) must still find it."""
-    from bench.checks import resolve_data_paths
+    from redbench.cli import resolve_data_paths
     relative = os.path.relpath(mirror, tmp_path)
     cwd = os.getcwd()
     os.chdir(tmp_path)

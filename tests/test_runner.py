@@ -5,7 +5,7 @@ import sys
 import pandas as pd
 import pytest
 
-from bench.runner import RunConfig, run
+from redbench.runner import RunConfig, run
 from tests.conftest import ROOT, drop_rows
 
 
@@ -34,7 +34,7 @@ def test_rows_tables_and_resume(mirror, tmp_path):
 
 
 def test_noise_is_seeded_per_image_and_sigma(mirror, tmp_path):
-    from bench.degradations import GaussianNoise, noise_seed
+    from redbench.degradations import GaussianNoise, noise_seed
     s1 = noise_seed(0, "set12", "01", 30)
     assert s1 == noise_seed(0, "set12", "01", 30) != noise_seed(0, "set12", "02", 30) != noise_seed(1, "set12", "01", 30)
     import numpy as np

@@ -1,11 +1,11 @@
-"""Tests for bench/tables.py on a small hand-built result frame (no data files)."""
+"""Tests for redbench.tables (bench/tables.py) on a small hand-built result frame (no data files)."""
 import re
 
 import pandas as pd
 import pytest
 
-from bench.tables import (method_label, paper_levels, published_value, render_single_vs_separate, render_table,
-                          summarize, write_tables)
+from redbench.comparison import paper_levels, published_value
+from redbench.tables import method_label, render_single_vs_separate, render_table, summarize, write_tables
 
 # (dataset, method, level) -> PSNR of images a and b; SSIM is psnr / 40 for simplicity.
 _PSNR = {

@@ -1,7 +1,7 @@
 import pytest
 from safetensors.torch import load_file
 
-from bench.training.train import TrainConfig, lr_at, train
+from redbench.training.train import TrainConfig, lr_at, train
 
 
 def _config(tmp_path, iters, **kw):

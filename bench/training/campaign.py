@@ -1,7 +1,7 @@
 """The training campaign: one declarative plan (TOML) of every shipped network, worked through in priority order.
 
-    python run_bench.py train --plan campaign/plan.toml            # train (low priority), resumable
-    python run_bench.py train --plan campaign/plan.toml --status   # progress table
+    redbench train --plan campaign/plan.toml            # train (low priority), resumable
+    redbench train --plan campaign/plan.toml --status   # progress table   (python run_bench.py train ... alike)
 
 Each network trains into `campaign/work/<name>/` (checkpoint + log, tracked in git so a fresh clone on
 another machine continues it), publishes improving snapshots to methods/weights/ while it trains and its
@@ -19,8 +19,9 @@ import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-from bench.errors import UserError
-from methods import weights as weights_io
+from redbench.atomic import copy_atomic
+from redbench.errors import UserError
+from redbench.methods import weights as weights_io
 
 from .train import TrainConfig, train
 
@@ -207,7 +208,7 @@ def _archive(log_dir: Path, entry: PlanEntry, work: Path) -> None:
     log = work / "log.csv"
     if log.exists():
         log_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(log, log_dir / f"{entry.name}.csv")
+        copy_atomic(log, log_dir / f"{entry.name}.csv")
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -11,9 +11,10 @@ import json
 import tarfile
 from pathlib import Path
 
-from bench.atomic import atomic_path
-from bench.errors import UserError
-from methods import weights as weights_io
+from redbench.atomic import atomic_path
+from redbench.errors import UserError
+from redbench.hashing import bytes_sha256
+from redbench.methods import weights as weights_io
 
 MAX_FILES, MAX_FILE_BYTES, MAX_TOTAL_BYTES = 8, 16 * 2**20, 64 * 2**20
 ARCHIVE_ROOM = MAX_FILE_BYTES - 2**20   # tar headers and padding
@@ -89,7 +90,7 @@ def unpack(results: Path, weights_dir: Path, log_dir: Path) -> list[str]:
             if blob is None:
                 raise UserError(f"{archive.name} has the card of {stem} but not its weights; rerun the campaign.")
             card = weights_io.ModelCard(**json.loads(data))
-            if weights_io.bytes_sha256(blob) != card.sha256:
+            if bytes_sha256(blob) != card.sha256:
                 raise UserError(f"{stem} in {archive.name} does not match its card's sha256; the archive is damaged.")
             _write(weights_dir / f"{stem}.safetensors", blob)
             _write(weights_dir / name, data)

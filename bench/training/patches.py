@@ -14,10 +14,12 @@ import math
 import numpy as np
 import torch
 
-from bench.degradations import BicubicSR
-from datasets.catalog import DatasetSpec
-from datasets.fetch import ImageRef
-from datasets.images import ground_truth
+from redbench.degradations import BicubicSR
+from redbench.dihedral import dihedral
+from redbench.errors import UserError
+from redbench.datasets.catalog import DatasetSpec
+from redbench.datasets.fetch import ImageRef
+from redbench.datasets.images import ground_truth
 
 
 class PatchSource:
@@ -37,7 +39,6 @@ class PatchSource:
             if task == "sr":
                 clean = clean[: clean.shape[0] - clean.shape[0] % crop, : clean.shape[1] - clean.shape[1] % crop]
             if min(clean.shape) < patch:
-                from bench.errors import UserError
                 raise UserError(f"training image {ref.name} is {clean.shape[1]}x{clean.shape[0]} after cropping to a "
                                 f"multiple of {crop}, smaller than --patch {patch}: use a smaller patch or fewer scales.")
             self.targets.append(torch.from_numpy((clean / 255.0).astype(np.float32)).to(device))
@@ -66,8 +67,8 @@ class PatchSource:
             else:
                 inp = None
             if t:
-                tgt = _dihedral(tgt, t)
-                inp = _dihedral(inp, t) if inp is not None else None
+                tgt = dihedral(tgt, t)
+                inp = dihedral(inp, t) if inp is not None else None
             targets.append(tgt)
             inputs.append(inp)
         target_batch = torch.stack(targets).unsqueeze(1)
@@ -86,9 +87,3 @@ class PatchSource:
         self.generator.set_state(state["rng.patches"])
         self.noise_generator.set_state(state["rng.noise"].cpu())   # CUDA generators also take a CPU ByteTensor
 
-
-def _dihedral(x: torch.Tensor, t: int) -> torch.Tensor:
-    """One of the 8 flips/rotations of a 2-D tensor (t = 0..7)."""
-    if t & 4:
-        x = x.flip(-1)
-    return torch.rot90(x, t & 3, dims=(-2, -1))

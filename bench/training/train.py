@@ -1,6 +1,6 @@
 """Train RED-Net or SRCNN on 50x50 patches; resumable, time-budgeted, CPU or CUDA, DDP-ready.
 
-    python run_bench.py train --model red30 --task denoise --levels 10,30,50,70 --minutes 10
+    redbench train --model red30 --task denoise --levels 10,30,50,70 --minutes 10
     torchrun --nproc_per_node 2 run_bench.py train ...   (DistributedDataParallel)
 
 Writes to --out: checkpoint.safetensors (resume state, every --checkpoint-seconds),
@@ -11,11 +11,9 @@ SIGTERM and SIGINT end the run after the current step with a checkpoint.
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import math
 import os
-import shutil
 import signal
 import time
 from dataclasses import asdict, dataclass
@@ -24,15 +22,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bench.degradations import make_degradation, parse_levels
-from bench.atomic import atomic_path, write_text_atomic
-from bench.errors import UserError
-from bench.metrics import psnr
-from datasets.fetch import dataset_files, get_spec
-from datasets.images import ground_truth
-from methods import weights as weights_io
-from methods.rednet import REDConfig, REDNet
-from methods.srcnn_net import SRCNN, SRCNNConfig
+from redbench.atomic import copy_atomic, write_text_atomic
+from redbench.datasets.catalog import SPECS, get_spec
+from redbench.datasets.fetch import dataset_files
+from redbench.datasets.images import ground_truth
+from redbench.defaults import TASKS, levels_text
+from redbench.degradations import make_degradation, parse_levels
+from redbench.environment import git_commit
+from redbench.errors import UserError
+from redbench.methods import weights as weights_io
+from redbench.methods.architectures import TRAINING_MODELS, architecture_of, training_network
+from redbench.methods.torch_inference import apply_network
+from redbench.metrics import psnr
+from redbench.plots import plot_training_curves
 
 from .checkpoint import load_checkpoint, save_checkpoint
 from .patches import PatchSource
@@ -55,7 +57,7 @@ VAL_CROP = 128
 class TrainConfig:
     model: str = "red30"            # red10 | red20 | red30 | red<N> | srcnn
     task: str = "denoise"
-    levels: str = "10,30,50,70"
+    levels: str = levels_text("denoise")
     recipe: str = "fast"
     lr: float | None = None         # overrides the recipe
     batch_size: int | None = None
@@ -88,19 +90,8 @@ class TrainConfig:
 
 
 def build_model(config: TrainConfig) -> torch.nn.Module:
-    if config.model == "srcnn":
-        return SRCNN(SRCNNConfig())
-    if config.model in ("strided5", "strided5-noskip"):
-        from methods.rednet import StridedConfig, StridedRED
-        return StridedRED(StridedConfig(width=config.width, skips=config.model == "strided5"))
-    if config.model.startswith("red") and config.model[3:].isdigit():
-        depth = int(config.model[3:])
-        if depth < 2 or depth % 2:   # encoder and decoder halves: REDNet itself would raise a raw ValueError
-            raise UserError(f"--model {config.model}: a RED network needs an even depth >= 2; use red10, red20, "
-                            f"red30 or another even red<N>.")
-        skip = config.skip or ("none" if depth <= 10 else "red")
-        return REDNet(REDConfig(depth=depth, width=config.width, skip=skip, span=config.span))
-    raise UserError(f"unknown model '{config.model}': use red10, red20, red30 (any even red<N>) or srcnn.")
+    """A new network for --model (the architecture registry, methods/architectures.py, builds it)."""
+    return training_network(config.model, width=config.width, skip=config.skip, span=config.span)[1]
 
 
 def lr_at(config: TrainConfig, progress: float) -> float:
@@ -146,22 +137,10 @@ def validate(model: torch.nn.Module, pairs, device: str) -> float:
     if not pairs:
         return float("nan")
     model.eval()
-    scores = []
-    for target, degraded, degradation in pairs:
-        x = torch.from_numpy((degraded / 255.0).astype(np.float32))[None, None].to(device)
-        out = model(x)[0, 0].float().cpu().numpy() * 255.0
-        scores.append(psnr(target, out, shave=getattr(degradation, "shave", 0)))
+    scores = [psnr(target, apply_network(model, degraded, device=device), shave=degradation.shave)
+              for target, degraded, degradation in pairs]
     model.train()
     return float(np.mean(scores))
-
-
-def _git_commit() -> str:
-    import subprocess
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                              cwd=Path(__file__).parent, timeout=10).stdout.strip() or "unknown"
-    except Exception:
-        return "unknown"
 
 
 def _device(config: TrainConfig) -> str:
@@ -447,7 +426,7 @@ def make_card(config: TrainConfig, model, counters: dict, levels: list, batch_si
     budget = (f"{config.patches} patches" if config.patches else
               f"{config.minutes:g} min" if config.minutes else f"{config.iters} iterations")
     return weights_io.ModelCard(
-        name=name, architecture="red" if config.model.startswith("red") else config.model.split("-")[0],
+        name=name, architecture=architecture_of(model),
         config=model.config.as_dict(), task=config.task, levels=levels, recipe=config.recipe,
         iterations=counters["step"], patches_seen=counters["patches"], batch_size=batch_size * world,
         patch_size=config.patch, train_set=config.train_set, device=device_words,
@@ -456,7 +435,7 @@ def make_card(config: TrainConfig, model, counters: dict, levels: list, batch_si
         val_psnr=round(val_psnr, 3),
         val_protocol=f"mean PSNR over levels {levels} on {VAL_CROP}x{VAL_CROP} centre crops of the last "
                      f"{config.holdout} {VAL_SET} images, held out of training",
-        git_commit=_git_commit(), seed=config.seed, patches_planned=config.patches, complete=complete,
+        git_commit=git_commit(), seed=config.seed, patches_planned=config.patches, complete=complete,
         precision=precision, init=config.init, extra={"train_config": asdict(config)})
 
 
@@ -500,7 +479,6 @@ def _publish(config: TrainConfig, model, card: weights_io.ModelCard, out: Path, 
     """Final weights, model card and curves; --publish copies them into methods/weights/."""
     path = weights_io.save(model.state_dict(), card, out, dtype=config.weights_dtype)
     try:
-        from bench.plots import plot_training_curves
         plot_training_curves([log_path], out / "curves.png", labels=[card.name])
     except Exception as exc:  # a failed plot must not lose the trained weights
         print(f"warning: could not plot curves: {exc}")
@@ -508,77 +486,40 @@ def _publish(config: TrainConfig, model, card: weights_io.ModelCard, out: Path, 
         target = publish_dir(config)
         target.mkdir(parents=True, exist_ok=True)
         for suffix in (".safetensors", ".json"):
-            with atomic_path(target / f"{card.name}{suffix}") as tmp:
-                shutil.copyfile(out / f"{card.name}{suffix}", tmp)
+            copy_atomic(out / f"{card.name}{suffix}", target / f"{card.name}{suffix}")
         print(f"published {card.name} to {target}")
     print(f"done: {path} val {card.val_psnr:.3f} dB after {card.iterations} steps / {card.wall_seconds:.0f} s")
     return path
 
 
-HELP = {
-    "model": "network: red10, red20, red30 (any even red<N>), srcnn, strided5",
-    "task": "denoise or sr", "levels": "sigmas (denoise) or scales (sr), comma-separated; several = one model for all",
+# The command line (`redbench train`, cli.py) has one flag per TrainConfig field, with this help and these choices.
+FLAG_HELP = {
+    "model": f"network: {TRAINING_MODELS}",
+    "task": "what the network learns", "levels": "sigmas (denoise) or scales (sr), comma-separated; several = one model for all",
     "recipe": "paper: Adam 1e-4 constant, batch 64; fast: Adam 1e-3 cosine, batch 32",
-    "lr": "peak learning rate (overrides the recipe)", "batch_size": "patches per step (overrides the recipe)",
+    "lr": "peak learning rate (default: the recipe's)", "batch_size": "patches per step and rank (default: the recipe's)",
     "patch": "patch side in pixels", "minutes": "budget: minutes of training (all resumes together)",
     "iters": "budget: optimizer steps", "patches": "budget: training patches",
     "precision": "auto: bf16 autocast on CUDA and on CPUs with AMX/AVX512-BF16, else fp32",
-    "init": "start from these weights (name in methods/weights/ or path without suffix)",
+    "init": "start from these weights (a name in methods/weights/ or a path without suffix)",
     "holdout": "BSDS500-train images held out of training for validation",
-    "train_set": "bsd300-train (the paper's 300 images) or bsds500-train (no test overlap)",
-    "skip": "red (symmetric skips), he (block shortcuts) or none; default by depth",
-    "span": "layers between skips", "width": "feature maps", "seed": "seed of weights, patches and noise",
-    "device": "auto, cpu or cuda", "threads": "CPU threads (default: all cores)", "out": "run folder",
-    "name": "weights name (default <model>-<task>)", "data_dir": "local dataset mirror",
-    "checkpoint_seconds": "seconds between checkpoints", "val_every": "steps between validations",
-    "log_every": "steps between log rows", "publish": "copy the final weights to methods/weights/",
-    "publish_dir": "folder --publish writes to", "snapshot_minutes": "with --publish: publish improving snapshots this often",
-    "weights_dtype": "storage of saved weights",
     "sampler": "patch sampler: loop (per patch) or vector (batched on the device); auto: vector on CUDA",
-    "stop_after": "end this invocation after N steps (resumable)",
+    "train_set": "training images: bsd300-train (the paper's 300) or bsds500-train (no overlap with test sets)",
+    "skip": "skip connections of red models: red (symmetric), he (block shortcuts), none (default: by depth, "
+            "none for red10)",
+    "span": "layers between skips", "width": "feature maps per layer", "seed": "seed of weights, patches and noise",
+    "device": "where to train (auto: cuda if available)", "threads": "CPU threads (default: all cores / ranks)",
+    "out": "run folder: checkpoint, log.csv, curves.png, weights and card",
+    "name": "weights name (default: <model>-<task>)", "data_dir": "local dataset mirror (default: $REDBENCH_DATA_DIR)",
+    "checkpoint_seconds": "seconds between checkpoints", "val_every": "steps between validations",
+    "log_every": "steps between log rows", "publish": "also copy the final weights and card to methods/weights/",
+    "publish_dir": "folder --publish writes to (default: methods/weights/)",
+    "snapshot_minutes": "with --publish: publish an improving snapshot this often while training",
+    "weights_dtype": "storage of saved weights (float16 changes PSNR by < 0.005 dB)",
+    "stop_after": "end this invocation after N steps, checkpointed (rerun to continue)",
 }
-CHOICES = {"sampler": ("auto", "loop", "vector"), "recipe": tuple(RECIPES), "precision": PRECISIONS,
-           "weights_dtype": ("float16", "float32"),
-           "task": ("denoise", "sr"), "device": ("auto", "cpu", "cuda")}
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    defaults = TrainConfig()
-    kinds = {"lr": float, "minutes": float, "iters": int, "patches": int, "batch_size": int, "threads": int,
-             "stop_after": int, "snapshot_minutes": float}
-    for key, value in asdict(defaults).items():
-        flag = "--" + key.replace("_", "-")
-        if isinstance(value, bool):
-            parser.add_argument(flag, action="store_true", default=value, help=HELP.get(key))
-        else:
-            kind = kinds.get(key, type(value) if value is not None else str)
-            parser.add_argument(flag, type=kind, default=value, help=HELP.get(key), choices=CHOICES.get(key))
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="run_bench.py train", description=__doc__.split("\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--plan", help="work through a training plan (TOML) instead; see campaign/plan.toml")
-    parser.add_argument("--status", action="store_true", help="with --plan: print the plan's progress and exit")
-    parser.add_argument("--target", choices=("cpu", "gpu"), default="cpu", help="with --plan: whose budgets to use")
-    parser.add_argument("--nice", type=int, default=19, help="with --plan: scheduling niceness (19 = lowest priority)")
-    parser.add_argument("--work-dir", help="with --plan: folder of the in-progress checkpoints (default: the plan's)")
-    parser.add_argument("--preflight", type=int, default=0, metavar="STEPS",
-                        help="with --plan: only run STEPS steps of every network from scratch, to fail fast")
-    parser.add_argument("--only", help="with --plan: comma-separated network names to train, the rest skipped")
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    plan_args = {key: getattr(args, key) for key in ("plan", "status", "target", "nice", "work_dir", "preflight", "only")}
-    for key in plan_args:
-        delattr(args, key)
-    if plan_args["plan"]:
-        from .campaign import run_plan
-        run_plan(plan_args["plan"], status_only=plan_args["status"], target=plan_args["target"],
-                 niceness=plan_args["nice"], data_dir=args.data_dir, device=args.device,
-                 publish_dir=args.publish_dir, out_dir=plan_args["work_dir"],
-                 only=plan_args["only"].split(",") if plan_args["only"] else None,
-                 preflight_steps=plan_args["preflight"])
-        return
-    if plan_args["status"]:
-        raise UserError("--status needs --plan FILE.")
-    train(TrainConfig(**vars(args)))
+FLAG_CHOICES = {"sampler": ("auto", "loop", "vector"), "recipe": tuple(RECIPES), "precision": PRECISIONS,
+                "weights_dtype": ("float16", "float32"), "task": TASKS, "device": ("auto", "cpu", "cuda"),
+                "skip": ("red", "he", "none"), "train_set": tuple(sorted(SPECS))}
+FLAG_TYPES = {"lr": float, "minutes": float, "iters": int, "patches": int, "batch_size": int, "threads": int,
+              "stop_after": int, "snapshot_minutes": float}

@@ -14,10 +14,11 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from bench.degradations import BicubicSR
-from datasets.catalog import DatasetSpec
-from datasets.fetch import ImageRef
-from datasets.images import ground_truth
+from redbench.degradations import BicubicSR
+from redbench.errors import UserError
+from redbench.datasets.catalog import DatasetSpec
+from redbench.datasets.fetch import ImageRef
+from redbench.datasets.images import ground_truth
 
 SR_CROP = 12   # SR images are cropped to a multiple of 12 so every scale 2/3/4 divides them
 
@@ -55,7 +56,6 @@ class VectorPatchSource:
         targets, inputs = prepared_images(tuple(r.path for r in refs), spec, task, scales)
         small = [t.shape for t in targets if t.shape[0] < patch or t.shape[1] < patch]
         if small:
-            from bench.errors import UserError
             raise UserError(f"training images smaller than the {patch}x{patch} patch: {small[:3]}; use a larger --train-set "
                             f"or a smaller --patch.")
         height, width = max(t.shape[0] for t in targets), max(t.shape[1] for t in targets)

@@ -1,0 +1,4 @@
+"""`python -m redbench ...` is the `redbench` command."""
+from .cli import run
+
+run(prog="python -m redbench")
