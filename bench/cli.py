@@ -78,7 +78,8 @@ def _cluster(parser) -> None:
 def _eval_flags(p) -> None:
     from .defaults import DATASETS, METHODS, TASKS, levels_text
     p.add_argument("--task", choices=TASKS, help="denoise: Gaussian noise on gray images; sr: bicubic x scale on Y")
-    p.add_argument("--sigma", metavar="LIST", help=f"denoise: noise sigmas on 0..255 (default: {levels_text('denoise')})")
+    p.add_argument("--sigma", metavar="LIST",
+                   help=f"denoise: noise sigmas on 0..255 (default: {levels_text('denoise')})")
     p.add_argument("--scale", metavar="LIST", help=f"sr: scale factors, integers 2..8 (default: {levels_text('sr')})")
     p.add_argument("--datasets", metavar="LIST",
                    help="comma-separated names (`list datasets`), or dir:PATH for a folder of your own images "
@@ -90,7 +91,8 @@ def _eval_flags(p) -> None:
     p.add_argument("--out", default="results/latest", metavar="DIR",
                    help="output folder: rows.sqlite (results store), rows.csv, tables, run.json")
     p.add_argument("--seed", type=int, default=0, help="noise seed; each image and sigma gets its own stream")
-    p.add_argument("--clip-noise", action="store_true", help="clip noisy inputs to [0, 255] (the paper's code does not)")
+    p.add_argument("--clip-noise", action="store_true",
+                   help="clip noisy inputs to [0, 255] (the paper's code does not)")
     p.add_argument("--allow-untrained-levels", action="store_true",
                    help="evaluate networks at sigmas/scales they were not trained for (an error otherwise)")
     _data_dir(p)
@@ -125,7 +127,8 @@ def _train_flags(p) -> None:
 def _reproduce_flags(p) -> None:
     p.add_argument("--render-only", action="store_true",
                    help="only re-render the figures that are missing and REPORT.md from the stored rows and logs")
-    p.add_argument("--no-train", action="store_true", help="never train; an experiment without a stored log is an error")
+    p.add_argument("--no-train", action="store_true",
+                   help="never train; an experiment without a stored log is an error")
     p.add_argument("--budget-scale", type=float, default=1.0,
                    help="multiply the training budgets of the experiments (e.g. 10 on a GPU)")
     p.add_argument("--force-figures", action="store_true", help="re-render every figure, not only missing ones")
@@ -302,8 +305,8 @@ def resolve_data_paths(argv: list[str]) -> list[str]:
 
 def with_subcommand(argv: list[str]) -> list[str]:
     """The arguments with their subcommand: `--task ...` means `eval --task ...`; older flags their command."""
-    if not argv or argv[0] in SUBCOMMANDS or argv[0] in ("-h", "--help", "--version"):
-        return list(argv)
+    if not argv or not argv[0].startswith("-") or argv[0] in ("-h", "--help", "--version"):
+        return list(argv)    # a command (or a word argparse will reject with the list of commands)
     for flag, command in LEGACY.items():
         if flag in argv:
             return command + ([a for a in argv if a != flag] if command == ["reproduce"] else [])

@@ -19,7 +19,16 @@ from .atomic import write_text_atomic
 from .comparison import held_to, paper_levels, paper_table, published
 from .defaults import LEVEL_NAME
 from .rows import KEY
-from .tables import IDENTITY, NOTES, level_text, method_label, render_single_vs_separate, render_table, summarize, write_tables
+from .tables import (
+    IDENTITY,
+    NOTES,
+    level_text,
+    method_label,
+    render_single_vs_separate,
+    render_table,
+    summarize,
+    write_tables,
+)
 
 # Our RED30 per level (compared with Tables 1-5) and our single all-level RED30 (Tables 6-7).
 OURS = 'red30'

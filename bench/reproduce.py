@@ -123,7 +123,8 @@ def write_report(data_dir: str | None = None, force_figures: bool = False) -> Pa
                "figure_notes": figure_notes(),
                "commands": ["python run_bench.py --reproduce --jobs 2   # this report; cached rows and logs are reused",
                             "python run_bench.py reproduce --render-only   # re-render only",
-                            "python run_bench.py train --plan campaign/plan.toml   # the training campaign (CPU, ~20 h; resumable)",
+                            "python run_bench.py train --plan campaign/plan.toml   "
+                            "# the training campaign (CPU, ~20 h; resumable)",
                             "python scripts/bench_speed.py              # training / inference speed"]}
     report = render_report(ROOT / "reproduce", ROOT / "REPORT.md", context)
     _say(f"report: {report}")

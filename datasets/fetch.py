@@ -124,7 +124,7 @@ def _readable(path: str, action: str, pooch) -> str:
 
 def _download(entry: FileEntry, mirror: Path | None = None) -> Path:
     pooch = fetcher()
-    import requests   # pooch's own dependency, present wherever pooch is
+    import requests  # pooch's own dependency, present wherever pooch is
     try:
         return Path(pooch.fetch(entry.relpath, processor=_readable))
     except ValueError as exc:   # pooch's hash mismatch, after its retries
@@ -160,8 +160,8 @@ def folder_files(spec: DatasetSpec) -> list[ImageRef]:
     folder = Path(spec.folder)
     files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
-        raise UserError(f"dataset {spec.name}: no {'/'.join(s[1:].upper() for s in IMAGE_SUFFIXES[:4])}/JPEG "
-                        f"images in {folder}; give a folder that holds some.")
+        raise UserError(f"dataset {spec.name}: no PNG, BMP, TIFF or JPEG images in {folder}; give a folder that "
+                        f"holds some.")
     stems: dict[str, Path] = {}
     for path in files:
         if path.stem in stems:

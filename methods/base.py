@@ -1,8 +1,10 @@
-"""What every method implements: restore(degraded, degradation) -> restored image."""
+"""What every method implements (restore(degraded, degradation) -> restored image), and how it registers."""
 from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -13,16 +15,53 @@ def parameter_digest(name: str, parameters: dict) -> str:
     return f"{name}-params@{hashlib.sha256(text.encode()).hexdigest()[:16]}"
 
 
+@dataclass(frozen=True)
+class MethodEntry:
+    name: str
+    factory: Callable
+    tasks: tuple[str, ...]
+    description: str
+    ensemble: bool = False        # supports the '+' suffix (x8 flip/rotate self-ensemble)
+    reported_only: bool = False   # published numbers only, nothing to run
+    origin: str = "redbench"      # or 'plugin <distribution>'
+
+
+# every registered method by name; registry.registered() reads it after loading them all
+METHODS: dict[str, MethodEntry] = {}
+
+
+def register_method(name: str, tasks: tuple[str, ...], description: str = "", ensemble: bool = False,
+                    reported_only: bool = False):
+    """Register a Method class (or a factory(task=...) returning a method) as `name`, for `tasks`.
+
+    A registered class without its own `name` and `tasks` gets these."""
+    def decorator(factory):
+        if name in METHODS:
+            raise ValueError(f"method '{name}' registered twice")
+        METHODS[name] = MethodEntry(name, factory, tuple(tasks), description, ensemble, reported_only)
+        if isinstance(factory, type):
+            if not getattr(factory, "name", None):
+                factory.name = name
+            if not getattr(factory, "tasks", None):
+                factory.tasks = tuple(tasks)
+        return factory
+    return decorator
+
+
+
 class Method:
     """A restoration method. Images are float64 2-D arrays on the 0..255 scale.
 
     `degradation` is the object that made the input (GaussianNoise with .sigma,
     BicubicSR with .scale), so non-blind methods read the true parameters from it.
     """
-    name: str = ""
+    name: str = ""                  # @register_method fills in name and tasks of the class it registers
     tasks: tuple[str, ...] = ()
     # torch methods use threads themselves; the runner gives each worker a share of the cores
     uses_torch: bool = False
+
+    def __init__(self, task: str | None = None):
+        """The registry builds every method as factory(task=...); one that does not depend on it ignores it."""
 
     def restore(self, degraded: np.ndarray, degradation) -> np.ndarray:
         raise NotImplementedError
@@ -36,8 +75,14 @@ class Method:
         depends on more (a weight table, a package version) overrides this."""
         plain = {k: v for k, v in sorted(vars(self).items()) if isinstance(v, (str, int, float, bool, type(None)))}
         return parameter_digest(self.name or type(self).__name__,
-                                {"class": f"{type(self).__module__}.{type(self).__qualname__}", **plain})
+                                {"class": f"{_module(type(self))}.{type(self).__qualname__}", **plain})
 
     def trained_levels(self) -> tuple | None:
         """The levels (sigma or scale) this method was trained for; None: it works at any level."""
         return None
+
+
+def _module(cls: type) -> str:
+    """The class's module as digests name it: without the 'redbench.' of the package namespace, so results
+    stored before the namespace existed (module 'methods.noisy') keep their key."""
+    return cls.__module__.removeprefix("redbench.")

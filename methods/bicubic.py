@@ -1,18 +1,11 @@
 """Bicubic interpolation: the SR input itself (the degradation already is bicubic down-up)."""
 from __future__ import annotations
 
-from .base import Method, parameter_digest
-from .registry import register_method
+from .base import Method, parameter_digest, register_method
 
 
 @register_method("bicubic", tasks=("sr",), description="MATLAB bicubic upscaling of the low-resolution image")
 class Bicubic(Method):
-    name = "bicubic"
-    tasks = ("sr",)
-
-    def __init__(self, task: str = "sr"):
-        pass
-
     def restore(self, degraded, degradation):
         return degraded
 

@@ -5,8 +5,7 @@ import numpy as np
 
 from redbench.errors import UserError
 
-from .base import Method, parameter_digest
-from .registry import register_method
+from .base import Method, parameter_digest, register_method
 
 INSTALL = ("method bm3d needs the package 'bm3d' (free for non-commercial use only, see README): "
            "pip install bm3d, or drop bm3d from --methods.")
@@ -22,12 +21,6 @@ def _bm3d_version() -> str:
 
 @register_method("bm3d", tasks=("denoise",), description="BM3D, pip package bm3d (Makinen et al.), true sigma")
 class BM3D(Method):
-    name = "bm3d"
-    tasks = ("denoise",)
-
-    def __init__(self, task: str = "denoise"):
-        pass
-
     def restore(self, degraded, degradation):
         try:
             import bm3d

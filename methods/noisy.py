@@ -5,17 +5,10 @@ what doing nothing scores, so a method that comes out below its own input stands
 """
 from __future__ import annotations
 
-from .base import Method
-from .registry import register_method
+from .base import Method, register_method
 
 
 @register_method("noisy", tasks=("denoise",), description="identity: the noisy input itself, as a baseline")
 class Noisy(Method):
-    name = "noisy"
-    tasks = ("denoise",)
-
-    def __init__(self, task: str = "denoise"):
-        pass
-
     def restore(self, degraded, degradation):
         return degraded

@@ -15,8 +15,7 @@ import torch
 from redbench.errors import UserError
 
 from .architectures import architecture, network_for_card
-from .base import Method
-from .registry import register_method
+from .base import Method, register_method
 from .torch_inference import apply_network
 from .weights import WEIGHTS_DIR, ModelCard, load, read_card, split_ref
 

@@ -1,52 +1,30 @@
-"""Method registry: `@register_method('name', tasks=(...))` on a class or factory.
+"""Method lookup: every registered method, by name, ready to use.
 
-`get_method('red30+')` builds the x8 self-ensemble of any method registered
+Methods register with `@register_method('name', tasks=(...))` (base.py) on a class or factory;
+this module loads them all first: the modules of this package (the import line in `_load_all`)
+and the methods of other installed packages, by entry point in the group `redbench.methods`
+(README, "Methods"): loading the entry point imports its module, where `@register_method`
+registers it, or, undecorated, it is registered under the entry point's name with its own
+`tasks` attribute. `get_method('red30+')` builds the x8 self-ensemble of any method registered
 with `ensemble=True`; unknown names get a did-you-mean error.
-
-Methods come from the modules of this package and from other installed packages: an entry point
-in the group `redbench.methods` (README, "Methods") names a class or factory; loading it imports its
-module, where `@register_method` registers it, or, undecorated, it is registered under the entry
-point's name with its own `tasks` attribute.
 """
 from __future__ import annotations
 
 import difflib
 import sys
-from dataclasses import dataclass, replace
-from typing import Callable
+from dataclasses import replace
 
 from redbench.errors import UserError
 
-
-@dataclass(frozen=True)
-class MethodEntry:
-    name: str
-    factory: Callable
-    tasks: tuple[str, ...]
-    description: str
-    ensemble: bool = False        # supports the '+' suffix (x8 flip/rotate self-ensemble)
-    reported_only: bool = False   # published numbers only, nothing to run
-    origin: str = "redbench"      # or 'plugin <distribution>'
-
+from .base import METHODS, MethodEntry, register_method
 
 ENTRY_POINT_GROUP = "redbench.methods"
-_REGISTRY: dict[str, MethodEntry] = {}
 _PLUGIN_ERRORS: dict[str, str] = {}   # entry point name -> why it did not load
-
-
-def register_method(name: str, tasks: tuple[str, ...], description: str = "", ensemble: bool = False,
-                    reported_only: bool = False):
-    def decorator(factory):
-        if name in _REGISTRY:
-            raise ValueError(f"method '{name}' registered twice")
-        _REGISTRY[name] = MethodEntry(name, factory, tuple(tasks), description, ensemble, reported_only)
-        return factory
-    return decorator
 
 
 def registered() -> dict[str, MethodEntry]:
     _load_all()
-    return dict(_REGISTRY)
+    return dict(METHODS)
 
 
 def plugin_errors() -> dict[str, str]:
@@ -60,15 +38,15 @@ def entry(name: str) -> MethodEntry:
     base = name[:-1] if name.endswith("+") else name
     if base.startswith("net:"):
         return _weights_entry(base)
-    if base not in _REGISTRY and base in _PLUGIN_ERRORS:
+    if base not in METHODS and base in _PLUGIN_ERRORS:
         raise UserError(f"method '{base}' comes from a plugin that failed to load ({_PLUGIN_ERRORS[base]}); "
                         f"fix or reinstall the package that provides it.")
-    if base not in _REGISTRY:
-        close = difflib.get_close_matches(name, list(_REGISTRY), n=1, cutoff=0.5)
+    if base not in METHODS:
+        close = difflib.get_close_matches(name, list(METHODS), n=1, cutoff=0.5)
         hint = f" Did you mean '{close[0]}'?" if close else ""
-        runnable = sorted(n for n, e in _REGISTRY.items() if not e.reported_only)
+        runnable = sorted(n for n, e in METHODS.items() if not e.reported_only)
         raise UserError(f"unknown method '{name}'.{hint} Runnable methods: {', '.join(runnable)}.")
-    found = _REGISTRY[base]
+    found = METHODS[base]
     if name.endswith("+") and not found.ensemble:
         raise UserError(f"method '{base}' has no self-ensemble variant ('{name}'); only learned methods do.")
     return found
@@ -123,11 +101,11 @@ def _load_plugins() -> None:
     A plugin that fails to import is left out with a one-line warning; naming it later says why."""
     from importlib.metadata import entry_points
     for point in entry_points(group=ENTRY_POINT_GROUP):
-        before = set(_REGISTRY)
+        before = set(METHODS)
         origin = f"plugin {point.dist.name}" if point.dist is not None else "plugin"
         try:
             loaded = point.load()
-            if point.name not in _REGISTRY and not any(e.factory is loaded for e in _REGISTRY.values()):
+            if point.name not in METHODS and not any(e.factory is loaded for e in METHODS.values()):
                 tasks = tuple(getattr(loaded, "tasks", ()) or ())
                 if not callable(loaded) or not tasks:
                     raise TypeError(f"{point.value} is not a method class with a `tasks` attribute")
@@ -139,5 +117,5 @@ def _load_plugins() -> None:
             print(f"warning: method plugin '{point.name}' ({origin}) did not load and is left out: "
                   f"{_PLUGIN_ERRORS[point.name]}", file=sys.stderr)
             continue
-        for name in set(_REGISTRY) - before:
-            _REGISTRY[name] = replace(_REGISTRY[name], origin=origin)
+        for name in set(METHODS) - before:
+            METHODS[name] = replace(METHODS[name], origin=origin)

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import Method, parameter_digest
-from .registry import register_method
+from .base import Method, parameter_digest, register_method
 
 WEIGHTS_FILE = Path(__file__).parent / "tv_weights.json"
 
@@ -32,12 +31,6 @@ def tv_denoise(degraded: np.ndarray, weight: float) -> np.ndarray:
 
 @register_method("tv", tasks=("denoise",), description="TV denoising (Chambolle), weight per sigma tuned on BSDS500 train")
 class TV(Method):
-    name = "tv"
-    tasks = ("denoise",)
-
-    def __init__(self, task: str = "denoise"):
-        pass
-
     def restore(self, degraded, degradation):
         return tv_denoise(degraded, tv_weight(degradation.sigma))
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 from importlib import metadata
@@ -21,11 +20,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from redbench.atomic import copy_atomic  # noqa: E402
+from redbench.datasets.catalog import get_spec  # noqa: E402
+from redbench.datasets.fetch import data_dir, read_checksums  # noqa: E402
 from redbench.errors import UserError  # noqa: E402
 from redbench.training.campaign import load_plan  # noqa: E402
 from redbench.training.train import VAL_SET  # noqa: E402
-from redbench.datasets.catalog import get_spec  # noqa: E402
-from redbench.datasets.fetch import data_dir, read_checksums  # noqa: E402
 
 WHEELS = ("pooch", "platformdirs", "resize-right")
 TREE_LIMIT = 64 * 2**20
@@ -40,7 +40,7 @@ def copy_datasets(names: set[str], mirror: Path, target: Path) -> None:
                     raise UserError(f"{source} is missing from the mirror; fix --data-dir.")
                 if not dest.exists() or dest.stat().st_size != source.stat().st_size:
                     dest.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(source, dest)
+                    copy_atomic(source, dest)
 
 
 def download_wheels(target: Path) -> None:

@@ -13,10 +13,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from redbench.atomic import write_text_atomic  # noqa: E402
 from redbench.errors import UserError  # noqa: E402
+from redbench.methods.weights import WEIGHTS_DIR  # noqa: E402
 from redbench.training.campaign import load_plan, summary_table  # noqa: E402
 from redbench.training.gpu_results import pack, unpack  # noqa: E402
-from redbench.methods.weights import WEIGHTS_DIR  # noqa: E402
 
 
 def main() -> int:
@@ -33,7 +34,7 @@ def main() -> int:
             work = Path(args.pack)
             summary = summary_table(load_plan(args.plan), work / "weights")
             print(summary)
-            (work / "summary.md").write_text(summary + "\n")
+            write_text_atomic(work / "summary.md", summary + "\n")
             logs = sorted(work.glob("work/logs/*.csv")) + sorted(work.glob("work/*/log.csv"))   # finished, in progress
             archives = pack(work / "weights", logs, [work / "summary.md", work / "train.log", work / "preflight.log"],
                             Path(args.out or ROOT / "runs" / "gpu-results"))

@@ -15,12 +15,13 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from redbench.degradations import GaussianNoise, noise_seed  # noqa: E402
-from redbench.metrics import psnr  # noqa: E402
+from redbench.atomic import write_text_atomic  # noqa: E402
 from redbench.datasets.catalog import get_spec  # noqa: E402
 from redbench.datasets.fetch import dataset_files  # noqa: E402
 from redbench.datasets.images import ground_truth  # noqa: E402
+from redbench.degradations import GaussianNoise, noise_seed  # noqa: E402
 from redbench.methods.tv import WEIGHTS_FILE, tv_denoise  # noqa: E402
+from redbench.metrics import psnr  # noqa: E402
 
 SIGMAS = (10, 15, 25, 30, 50, 70)
 GRID = np.round(np.geomspace(0.01, 0.6, 25), 4)
@@ -43,7 +44,7 @@ def main() -> None:
         weights[f"{sigma:g}"] = float(GRID[best])
         scores[f"{sigma:g}"] = round(float(means[best]), 3)
         print(f"sigma {sigma}: weight {GRID[best]} -> {means[best]:.2f} dB on training crops")
-    WEIGHTS_FILE.write_text(json.dumps({
+    write_text_atomic(WEIGHTS_FILE, json.dumps({
         "weights": weights, "train_psnr": scores,
         "protocol": "grid of 25 weights in [0.01, 0.6] (geometric), 16 BSDS500-train images "
                     "(every 12th), 128x128 centre crops, gray, seed-0 noise, image scale 0..1",

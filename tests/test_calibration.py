@@ -17,11 +17,11 @@ Regenerate ours with:
 import numpy as np
 import pytest
 
-from redbench.degradations import BicubicSR
-from redbench.metrics import psnr, ssim
 from redbench.datasets.catalog import get_spec
 from redbench.datasets.fetch import dataset_files
 from redbench.datasets.images import ground_truth
+from redbench.degradations import BicubicSR
+from redbench.metrics import psnr, ssim
 
 # {dataset: ((psnr, ssim) at x2, x3, x4)}
 LITERATURE_BICUBIC = {

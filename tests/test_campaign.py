@@ -12,13 +12,13 @@ import torch
 
 from redbench.degradations import GaussianNoise
 from redbench.errors import UserError
-from redbench.training import precision
-from redbench.training.campaign import load_plan, run_plan
-from redbench.training.checkpoint import load_checkpoint
 from redbench.methods import weights
 from redbench.methods.red import PerLevelNetwork
 from redbench.methods.rednet import red
 from redbench.methods.torch_inference import apply_network
+from redbench.training import precision
+from redbench.training.campaign import load_plan, run_plan
+from redbench.training.checkpoint import load_checkpoint
 from tests.conftest import ROOT
 
 

@@ -57,9 +57,8 @@ def test_dask_cluster_rows_equal_loky(loky_rows, tmp_path):
 
 
 def test_worker_finds_images_the_parent_path_does_not_reach(mirror, tmp_path):
-    from redbench.datasets.fetch import worker_path
+    from redbench.datasets.fetch import dataset_files, worker_path
     from redbench.runner import WorkItem, evaluate
-    from redbench.datasets.fetch import dataset_files
     ref = dataset_files("set12")[0]
     assert worker_path("set12", ref.name, ref.path) == ref.path
     # the parent's path does not exist here: the worker locates the file in its own mirror

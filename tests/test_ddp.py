@@ -38,9 +38,9 @@ def test_torchrun_two_ranks(mirror, tmp_path):
                                                      "red10-denoise.json", "red10-denoise.safetensors"]
 
     # each rank drew its own patches: its stream is PatchSource(seed*1000 + rank), advanced ITERS batches
-    from redbench.training.patches import PatchSource
     from redbench.datasets.catalog import get_spec
     from redbench.datasets.fetch import dataset_files
+    from redbench.training.patches import PatchSource
     checkpoint = load_file(str(out / "checkpoint.safetensors"))
     refs, spec = dataset_files("set12"), get_spec("set12")
     first = []

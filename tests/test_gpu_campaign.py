@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from redbench.training.gpu_results import MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES
-from redbench.training.vector_patches import VectorPatchSource
 from redbench.datasets.catalog import get_spec
 from redbench.datasets.fetch import dataset_files
 from redbench.methods import weights
+from redbench.training.gpu_results import MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES
+from redbench.training.vector_patches import VectorPatchSource
 from tests.conftest import ROOT
 
 PLAN = """

@@ -9,8 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from redbench.methods.paper_numbers import (FIGURE_3C, PUBLISHED, SECTION_2_2, TABLE_TITLES, lookup, method_key,
-                                   table_levels)
+from redbench.methods.paper_numbers import (
+    FIGURE_3C,
+    PUBLISHED,
+    SECTION_2_2,
+    TABLE_TITLES,
+    lookup,
+    method_key,
+    table_levels,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PAPER = Path(os.environ.get("REDBENCH_PAPER", ROOT.parent / "shared" / "paper" / "mao2016-red-net.md"))

@@ -5,8 +5,8 @@ import torch
 from redbench.degradations import GaussianNoise
 from redbench.errors import UserError
 from redbench.methods import weights
-from redbench.methods.registry import check_method, get_method, registered
 from redbench.methods.rednet import red
+from redbench.methods.registry import check_method, get_method, registered
 
 
 def test_unknown_method_did_you_mean():

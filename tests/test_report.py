@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from redbench.analysis import paired_difference, per_image_table, runtime_table, write_per_image_csv
+from redbench.methods.weights import ModelCard
 from redbench.report import below_input, below_paper, legacy_single, load_runs, render_report, render_report_text
 from redbench.visual import busiest_crop
-from redbench.methods.weights import ModelCard
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -231,9 +231,9 @@ def test_untrained_levels_need_the_flag_and_captions_show_present_levels(mirror,
 
 def test_worker_with_other_weights_refuses_the_item(mirror):
     """A cluster worker with other weights installed must not file its output under the parent's weights."""
+    from redbench.datasets.fetch import dataset_files
     from redbench.errors import UserError
     from redbench.runner import WorkItem, evaluate
-    from redbench.datasets.fetch import dataset_files
     ref = dataset_files("set5")[0]
     item = WorkItem("sr", "set5", ref.name, ref.path, "bicubic", 2, 0, False, weights="bicubic-params@other")
     with pytest.raises(UserError, match="install the same weights"):
@@ -395,9 +395,9 @@ def test_truncated_model_card_is_one_line(mirror, tmp_path, capsys):
 
 
 def test_sr_training_patches_at_a_scale_that_does_not_divide_12(mirror):
-    from redbench.training.patches import PatchSource
     from redbench.datasets.catalog import get_spec
     from redbench.datasets.fetch import dataset_files
+    from redbench.training.patches import PatchSource
     source = PatchSource("sr", [5], dataset_files("set5")[:2], get_spec("set5"), patch=20)
     inputs, targets = source.batch(3)
     assert inputs.shape == targets.shape == (3, 1, 20, 20)

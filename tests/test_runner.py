@@ -1,7 +1,9 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -86,3 +88,61 @@ def test_corrupt_rows_file_is_reported(mirror, tmp_path):
     (tmp_path / "rows.csv").write_text("a,b\n1,2\n")
     result = _cli("--task", "sr", "--methods", "bicubic", "--datasets", "set5", "--out", str(tmp_path))
     assert result.returncode == 2 and "not a redbench rows file" in result.stderr
+
+
+def _own_images(mirror, folder):
+    """A folder of a user's own images: gray and colour, PNG, BMP, TIFF and JPEG."""
+    from PIL import Image
+    folder.mkdir()
+    Image.open(mirror / "set12" / "01.png").save(folder / "gray.png")
+    Image.open(mirror / "set5" / "baby.png").crop((0, 0, 120, 96)).save(folder / "colour.bmp")
+    Image.open(mirror / "set5" / "bird.png").save(folder / "bird.tif")
+    Image.open(mirror / "set5" / "head.png").convert("RGB").save(folder / "head.jpeg", quality=95)
+    (folder / "notes.txt").write_text("not an image, not a dataset file")
+    return folder
+
+
+def test_folder_of_own_images_is_a_dataset(mirror, tmp_path, monkeypatch):
+    from redbench.datasets.catalog import get_spec
+    from redbench.datasets.images import ground_truth
+    from redbench.hashing import file_sha256
+    folder = _own_images(mirror, tmp_path / "mine")
+    monkeypatch.chdir(tmp_path)
+    result = _cli("--task", "denoise", "--sigma", "30", "--datasets", "dir:mine", "--methods", "noisy,tv",
+                  "--jobs", "1", "--quiet", "--out", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    name = f"dir:{folder}"                                   # made absolute where the command was typed
+    rows = pd.read_csv(tmp_path / "out" / "rows.csv")
+    assert set(rows.dataset) == {name} and sorted(rows[rows.method == "tv"].image) == ["bird", "colour", "gray", "head"]
+    record = json.loads((tmp_path / "out" / "run.json").read_text())["datasets"][name]
+    assert record["folder"] == str(folder) and record["images"] == 4
+    assert record["files"]["head"] == {"file": "head.jpeg", "sha256": file_sha256(folder / "head.jpeg")}
+    assert list((tmp_path / "out").glob("table_denoise_dir_*mine.md"))
+    # denoising scores gray (MATLAB rgb2gray), SR scores Y, as for the listed sets
+    spec = get_spec(name)
+    gray, y = (ground_truth(str(folder / "colour.bmp"), spec, task) for task in ("denoise", "sr"))
+    assert gray.shape == y.shape == (96, 120) and y.min() >= 16 and not np.array_equal(gray, y)
+    sr = run(_config(tmp_path / "sr", task="sr", levels=[2], datasets=[name]), [], progress=False)
+    assert sr["computed"] == 4
+
+
+@pytest.mark.parametrize("case, message", [
+    ("missing", "no folder"),
+    ("empty", "no PNG, BMP, TIFF or JPEG images"),
+    ("unreadable", "cannot read image"),
+    ("twice", "two images named 'gray'"),
+])
+def test_folder_dataset_errors_are_one_line(mirror, tmp_path, case, message):
+    folder = tmp_path / "mine"
+    if case != "missing":
+        folder.mkdir()
+    if case == "unreadable":
+        (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    if case == "twice":
+        _own_images(mirror, tmp_path / "src")
+        for source in ("gray.png", "colour.bmp"):
+            (folder / ("gray" + Path(source).suffix)).write_bytes((tmp_path / "src" / source).read_bytes())
+    result = _cli("--task", "denoise", "--datasets", f"dir:{folder}", "--methods", "noisy",
+                  "--out", str(tmp_path / "o"))
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1 and message in lines[0], result.stderr

@@ -14,12 +14,12 @@ import math
 import numpy as np
 import torch
 
-from redbench.degradations import BicubicSR
-from redbench.dihedral import dihedral
-from redbench.errors import UserError
 from redbench.datasets.catalog import DatasetSpec
 from redbench.datasets.fetch import ImageRef
 from redbench.datasets.images import ground_truth
+from redbench.degradations import BicubicSR
+from redbench.dihedral import dihedral
+from redbench.errors import UserError
 
 
 class PatchSource:

@@ -495,9 +495,11 @@ def _publish(config: TrainConfig, model, card: weights_io.ModelCard, out: Path, 
 # The command line (`redbench train`, cli.py) has one flag per TrainConfig field, with this help and these choices.
 FLAG_HELP = {
     "model": f"network: {TRAINING_MODELS}",
-    "task": "what the network learns", "levels": "sigmas (denoise) or scales (sr), comma-separated; several = one model for all",
+    "task": "what the network learns",
+    "levels": "sigmas (denoise) or scales (sr), comma-separated; several = one model for all",
     "recipe": "paper: Adam 1e-4 constant, batch 64; fast: Adam 1e-3 cosine, batch 32",
-    "lr": "peak learning rate (default: the recipe's)", "batch_size": "patches per step and rank (default: the recipe's)",
+    "lr": "peak learning rate (default: the recipe's)",
+    "batch_size": "patches per step and rank (default: the recipe's)",
     "patch": "patch side in pixels", "minutes": "budget: minutes of training (all resumes together)",
     "iters": "budget: optimizer steps", "patches": "budget: training patches",
     "precision": "auto: bf16 autocast on CUDA and on CPUs with AMX/AVX512-BF16, else fp32",

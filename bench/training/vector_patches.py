@@ -14,11 +14,11 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from redbench.degradations import BicubicSR
-from redbench.errors import UserError
 from redbench.datasets.catalog import DatasetSpec
 from redbench.datasets.fetch import ImageRef
 from redbench.datasets.images import ground_truth
+from redbench.degradations import BicubicSR
+from redbench.errors import UserError
 
 SR_CROP = 12   # SR images are cropped to a multiple of 12 so every scale 2/3/4 divides them
 
