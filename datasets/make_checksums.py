@@ -1,6 +1,6 @@
 """Regenerate datasets/checksums/*.tsv from a mirror's MANIFEST.tsv.
 
-    python -m datasets.make_checksums ../shared/datasets/MANIFEST.tsv
+    python -m redbench.datasets.make_checksums ../shared/datasets/MANIFEST.tsv     (from the checkout)
 
 Each output line is `relpath<TAB>sha256<TAB>url`; the URL points at the public
 repository and commit the mirror copied the file from, so a user without the

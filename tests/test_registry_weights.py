@@ -59,3 +59,41 @@ def test_committed_weights_load_and_match_cards():
     for card_path in sorted(weights.WEIGHTS_DIR.glob("*.json")):
         state, card = weights.load(card_path.stem)
         assert card.task in ("denoise", "sr") and card.iterations > 0 and card.budget
+
+
+def test_missing_bm3d_says_how_to_install(monkeypatch):
+    import builtins
+    import importlib.metadata
+    real_import = builtins.__import__
+
+    def no_bm3d(name, *args, **kwargs):
+        if name == "bm3d":
+            raise ModuleNotFoundError("No module named 'bm3d'", name="bm3d")
+        return real_import(name, *args, **kwargs)
+
+    def not_installed(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+    method = get_method("bm3d", "denoise")
+    monkeypatch.setattr(builtins, "__import__", no_bm3d)
+    with pytest.raises(UserError, match="needs the package 'bm3d'.*pip install bm3d"):
+        method.restore(np.zeros((8, 8)), GaussianNoise(30))
+    monkeypatch.setattr(importlib.metadata, "version", not_installed)
+    with pytest.raises(UserError, match="pip install bm3d"):
+        method.weights_id(GaussianNoise(30))
+
+
+def test_networks_are_built_by_the_architecture_registry(tmp_path):
+    from redbench.methods.architectures import ARCHITECTURES, architecture_of, build_network, training_network
+    from redbench.methods.red import load_network
+    for model, name in (("red20", "red"), ("srcnn", "srcnn"), ("strided5-noskip", "strided5")):
+        arch, net = training_network(model, width=8)
+        assert arch == name == architecture_of(net) and isinstance(net, ARCHITECTURES[name].network)
+    weights.save(red(10).state_dict(), _card("r"), tmp_path)
+    net, card = load_network(str(tmp_path / "r"))
+    assert architecture_of(net) == "red" and card.config == dict(red(10).config.as_dict())
+    with pytest.raises(UserError, match="unknown network architecture 'unet'"):
+        build_network("unet", {})
+    with pytest.raises(UserError, match="the red config .* does not fit"):
+        build_network("red", {"depth": 10, "kernel": 5})
+    with pytest.raises(UserError, match="unknown model 'unet3'"):
+        training_network("unet3")

@@ -394,6 +394,23 @@ def test_truncated_model_card_is_one_line(mirror, tmp_path, capsys):
     _one_line(code, err, "tiny-denoise.json")
 
 
+@pytest.mark.parametrize("case", ["unknown", "fixed-size"])
+def test_network_that_cannot_be_built_is_one_line(mirror, tmp_path, case, capsys):
+    """net:<weights> whose card names an architecture the registry lacks, or Figure 3(a)'s stride-3 network,
+    which takes 243x243 inputs only (it used to die with a TypeError from SRCNNConfig)."""
+    if case == "unknown":
+        import json
+        method = _tiny_net(tmp_path / "w", "odd", seed=1)
+        card = tmp_path / "w" / "odd.json"
+        card.write_text(json.dumps(dict(json.loads(card.read_text()), architecture="unet")))
+        needles = ("unknown network architecture 'unet'", "odd")
+    else:
+        method = f"net:{ROOT}/results/experiments/fig3a-skip/fig3a-skip"
+        needles = ("strided5 network", "cannot restore whole test images")
+    code, _, err = _main(capsys, *TV30[:6], "--methods", method, "--out", str(tmp_path / "out"))
+    _one_line(code, err, *needles)
+
+
 def test_sr_training_patches_at_a_scale_that_does_not_divide_12(mirror):
     from redbench.datasets.catalog import get_spec
     from redbench.datasets.fetch import dataset_files

@@ -36,12 +36,12 @@ def pack(weights_dir: Path, logs: list[Path], extra: list[Path], results: Path) 
     archives = []
     for index, group in enumerate(g for g in groups if g):
         path = results / f"weights-{index + 1}.tar"
-        with tarfile.open(path, "w") as tar:
+        with atomic_path(path) as tmp, tarfile.open(tmp, "w") as tar:
             for file in group:
                 tar.add(file, arcname=file.name)
         archives.append(path)
     path = results / "logs.tar.gz"
-    with tarfile.open(path, "w:gz") as tar:
+    with atomic_path(path) as tmp, tarfile.open(tmp, "w:gz") as tar:
         for log in logs:
             tar.add(log, arcname=f"logs/{log.parent.name}.csv" if log.name == "log.csv" else f"logs/{log.name}")
         for file in extra:
