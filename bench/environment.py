@@ -17,6 +17,8 @@ PACKAGES = ("torch", "numpy", "scipy", "scikit-image", "bm3d", "pandas", "joblib
 
 
 def _git(*args: str) -> str:
+    if not (CHECKOUT / "pyproject.toml").is_file():   # an installed copy (site-packages): no commit to name
+        return ""
     try:
         return subprocess.run(["git", *args], cwd=CHECKOUT, capture_output=True, text=True, timeout=10).stdout.strip()
     except Exception:

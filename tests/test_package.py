@@ -274,7 +274,7 @@ def test_method_plugin_from_another_package(mirror, tmp_path):
 def test_wheel_holds_only_the_redbench_namespace(tmp_path):
     """`pip install .` adds the package redbench and the command redbench, and no other top-level name
     (bench, methods and a `datasets` that would shadow Hugging Face's)."""
-    pytest.importorskip("setuptools")
+    pytest.importorskip("setuptools", minversion="77")   # build-system requires of pyproject.toml
     tree = tmp_path / "tree"
     listed = subprocess.run(["git", "ls-files", "-z", "pyproject.toml", "README.md", "LICENSE", "bench", "methods",
                              "datasets"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
