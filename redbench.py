@@ -6,7 +6,7 @@ which an installed copy (`pip install .` or `-e .`) gets from setuptools. When t
 sys.path (run_bench.py, scripts/*.py and the tests put it there; loky, dask and torchrun workers
 inherit it), this module is what `import redbench` finds: it becomes the package by taking
 bench/ as its __path__, runs bench/__init__.py, and maps the two subpackages to their folders.
-It is not part of the wheel.
+It is not part of the wheel. Run as a program (`python -m redbench` here), it is the redbench command.
 """
 import importlib.abc
 import importlib.util
@@ -38,3 +38,7 @@ if __name__ == "redbench":
     _init = os.path.join(__path__[0], "__init__.py")
     with open(_init, encoding="utf-8") as _fh:
         exec(compile(_fh.read(), _init, "exec"))
+elif __name__ == "__main__":        # `python -m redbench` in this folder finds this file first
+    sys.path.insert(0, _ROOT)
+    from redbench.cli import run
+    run(prog="python -m redbench")
