@@ -99,6 +99,12 @@ def _eval_flags(p) -> None:
     _cluster(p)
 
 
+# flags of `train --plan` and their defaults; without --plan, any of them set is an error
+PLAN_DEFAULTS = {"status": False, "target": "cpu", "nice": 19, "work_dir": None, "preflight": 0, "only": None}
+PLAN_PASSES = ("data_dir", "device", "publish_dir")   # the single-network flags a plan run uses
+METAVARS = {"data_dir": "DIR", "out": "DIR", "publish_dir": "DIR", "init": "WEIGHTS", "levels": "LIST"}
+
+
 def _train_flags(p) -> None:
     from dataclasses import fields
 
@@ -106,10 +112,11 @@ def _train_flags(p) -> None:
     plan = p.add_argument_group("training plan", "work through a plan (TOML) instead of training one network")
     plan.add_argument("--plan", metavar="TOML", help="the plan, e.g. campaign/plan.toml")
     plan.add_argument("--status", action="store_true", help="print the plan's progress and exit")
-    plan.add_argument("--target", choices=("cpu", "gpu"), default="cpu", help="whose budgets to use")
-    plan.add_argument("--nice", type=int, default=19, help="scheduling niceness (19 = lowest priority)")
+    plan.add_argument("--target", choices=("cpu", "gpu"), default=PLAN_DEFAULTS["target"], help="whose budgets to use")
+    plan.add_argument("--nice", type=int, default=PLAN_DEFAULTS["nice"],
+                      help="scheduling niceness (19 = lowest priority)")
     plan.add_argument("--work-dir", metavar="DIR", help="folder of the in-progress checkpoints (default: the plan's)")
-    plan.add_argument("--preflight", type=int, default=0, metavar="STEPS",
+    plan.add_argument("--preflight", type=int, default=PLAN_DEFAULTS["preflight"], metavar="STEPS",
                       help="only run STEPS steps of every network from scratch, to fail fast")
     plan.add_argument("--only", metavar="LIST", help="comma-separated network names to train; the rest are skipped")
     one = p.add_argument_group("one network", "with --plan, only --data-dir, --device and --publish-dir apply")
@@ -212,10 +219,6 @@ def _names(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
 
-METAVARS = {"data_dir": "DIR", "out": "DIR", "publish_dir": "DIR", "init": "WEIGHTS", "levels": "LIST"}
-PLAN_PASSES = ("data_dir", "device", "publish_dir")   # the single-network flags a plan run uses
-
-
 def _train(args) -> int:
     from dataclasses import fields
 
@@ -233,8 +236,7 @@ def _train(args) -> int:
                  device=args.device, publish_dir=args.publish_dir, out_dir=args.work_dir,
                  only=_names(args.only) or None, preflight_steps=args.preflight)
         return 0
-    parser_defaults = {"status": False, "target": "cpu", "nice": 19, "work_dir": None, "preflight": 0, "only": None}
-    used = [f"--{k.replace('_', '-')}" for k, v in parser_defaults.items() if getattr(args, k) != v]
+    used = [f"--{k.replace('_', '-')}" for k, v in PLAN_DEFAULTS.items() if getattr(args, k) != v]
     if used:
         raise UserError(f"{', '.join(used)} {'needs' if len(used) == 1 else 'need'} --plan FILE.")
     train(TrainConfig(**settings))
