@@ -123,7 +123,7 @@ def train_config(plan: Plan, entry: PlanEntry, target: str, data_dir: str | None
                        out=str((out_dir or plan.work_dir) / entry.name), name=entry.name, data_dir=data_dir,
                        checkpoint_seconds=60.0 if gpu else 300.0, val_every=500 if gpu else 200,
                        log_every=100 if gpu else 20, publish=True, publish_dir=publish_dir,
-                       snapshot_minutes=None if gpu else plan.snapshot_minutes, sampler="vector" if gpu else "auto")
+                       snapshot_minutes=0.5 if gpu else plan.snapshot_minutes, sampler="vector" if gpu else "auto")
 
 
 def _published(entry: PlanEntry, publish_dir: Path) -> weights_io.ModelCard | None:
