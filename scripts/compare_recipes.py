@@ -1,4 +1,4 @@
-"""Recipe comparison for the campaign (not a test): validation PSNR per CPU-minute on RED10 sigma 30.
+"""Recipe comparison for the campaign (not a test): validation PSNR per unit of compute on RED10 sigma 30.
 
     MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000 REDBENCH_DATA_DIR=../shared/datasets \
         python scripts/compare_recipes.py [--patches 24000] [--out runs/recipes] [--figure docs/figures/recipes.png]
@@ -8,6 +8,10 @@ BSDS500-train crops it is scored on (no test set involved), for the same number 
 precision `auto` picks. "finetune" first trains one all-sigma RED10 for `--patches` (its cost is shared
 by the four per-level networks, so a quarter of it is charged), then fine-tunes at sigma 30 for a
 quarter of the budget. Resumable: finished recipes are read back from their logs.
+
+Compute is counted in training patches: for one model and precision a patch costs the same whatever
+the learning rate, and batches of 16 and 32 run at the same patches/s, so patches are proportional to
+CPU-minutes; wall minutes are printed too, but on a shared machine they measure the neighbours.
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from redbench.atomic import atomic_path  # noqa: E402
 from redbench.training.train import TrainConfig, train  # noqa: E402
 
 RECIPES = {   # name -> TrainConfig overrides
@@ -55,12 +60,15 @@ def main() -> None:
             single = run("single-all-sigma", out, args.patches, levels="10,30,50,70", lr=1e-3, batch_size=16)
             tuned = run("finetune", out, args.patches // 4, lr=3e-4, batch_size=16,
                         init=str(out / "single-all-sigma" / "single-all-sigma"))
-            shared = single["seconds"].max() / 4          # a quarter of the single model's cost
-            curves.append(tuned.assign(seconds=tuned["seconds"] + shared, recipe="finetune (1/4 of single charged)"))
+            shared = single.iloc[-1][["seconds", "patches"]] / 4          # a quarter of the single model's cost
+            curves.append(tuned.assign(seconds=tuned["seconds"] + shared["seconds"],
+                                       patches=tuned["patches"] + shared["patches"],
+                                       recipe="finetune (1/4 of single charged)"))
         else:
             curves.append(run(name, out, args.patches, **RECIPES[name]))
     frame = pd.concat(curves)
-    print("| recipe | patches | CPU minutes | final val PSNR (dB) | best val PSNR |\n|---|---:|---:|---:|---:|")
+    print("| recipe | patches charged | wall minutes (shared machine) | final val PSNR (dB) | best val PSNR |\n"
+          "|---|---:|---:|---:|---:|")
     for recipe, group in frame.groupby("recipe", sort=False):
         last = group.iloc[-1]
         print(f"| {recipe} | {int(last['patches'])} | {last['seconds'] / 60:.1f} | {last['val_psnr']:.3f} | "
@@ -70,15 +78,17 @@ def main() -> None:
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for recipe, group in frame.groupby("recipe", sort=False):
-        ax.plot(group["seconds"] / 60, group["val_psnr"], label=recipe)
-    ax.set_xlabel("CPU minutes (training time, 2 cores)")
+        ax.plot(group["patches"] / 1000, group["val_psnr"], label=recipe, marker=".")
+    ax.set_xlabel("training patches charged (thousands; proportional to CPU-minutes)")
     ax.set_ylabel("validation PSNR (dB), held-out crops, sigma 30")
-    ax.set_title("RED10 sigma 30: recipes by PSNR per CPU-minute", fontsize=9)
+    ax.set_title("RED10 sigma 30: recipes by validation PSNR per unit of compute", fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
     Path(args.figure).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(args.figure, dpi=120)
-    frame.to_csv(Path(args.figure).with_suffix(".csv"), index=False)
+    with atomic_path(args.figure) as tmp:
+        fig.savefig(tmp, dpi=120, format="png")
+    with atomic_path(Path(args.figure).with_suffix(".csv")) as tmp:
+        frame.to_csv(tmp, index=False)
     print(f"figure: {args.figure}")
 
 
