@@ -207,12 +207,34 @@ def config_from_args(args: argparse.Namespace):
         raise UserError("--sigma is for --task denoise; SR takes --scale.")
     levels = parse_levels(args.task, (args.sigma if args.task == "denoise" else args.scale) or levels_text(args.task))
     datasets = _names(args.datasets) or list(DATASETS[args.task])
-    methods = _names(args.methods) or list(METHODS[args.task])
+    methods = _names(args.methods) or trained_defaults(args.task, levels, list(METHODS[args.task]))
     if args.jobs < 0:
         raise UserError(f"--jobs must be >= 0 (0 = all cores), got {args.jobs}.")
     return RunConfig(task=args.task, levels=levels, datasets=[folder_name(d) for d in datasets], methods=methods,
                      out=args.out, jobs=args.jobs, seed=args.seed, clip_noise=args.clip_noise, data_dir=args.data_dir,
                      backend=args.backend, scheduler=args.scheduler, allow_untrained_levels=args.allow_untrained_levels)
+
+
+def trained_defaults(task: str, levels: list, names: list[str]) -> list[str]:
+    """The default methods that can run at every level asked for. While the training campaign has not yet
+    trained a network (say RED10 at sigma 50), the default run leaves that method out with a note instead of
+    failing; naming it in --methods still gets the one-line error."""
+    from redbench.methods.registry import get_method
+    kept = []
+    for name in names:
+        try:
+            trained = get_method(name, task).trained_levels()
+        except UserError as exc:
+            print(f"note: default method {name} left out: {exc}", file=sys.stderr)
+            continue
+        missing = [] if trained is None else [lvl for lvl in levels if float(lvl) not in {float(t) for t in trained}]
+        if missing:
+            print(f"note: default method {name} left out: no trained network yet for "
+                  f"{', '.join(f'{lvl:g}' for lvl in missing)} (progress: run_bench.py train --plan campaign/plan.toml "
+                  f"--status); name it in --methods with --allow-untrained-levels to run it anyway.", file=sys.stderr)
+            continue
+        kept.append(name)
+    return kept
 
 
 def _names(text: str | None) -> list[str]:
