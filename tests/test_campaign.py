@@ -96,7 +96,7 @@ def test_plan_trains_in_priority_order_finetunes_and_archives(mirror, tmp_path, 
     single = weights.read_card("red10-denoise-single", publish)
     child = weights.read_card("red10-denoise-s30", publish)
     assert single.complete and single.patches_seen == single.patches_planned == 16 and single.storage == "float16"
-    assert child.init.endswith("red10-denoise-single") and child.levels == [30]
+    assert child.init == f"red10-denoise-single@{single.sha256}" and child.levels == [30]
     assert not (tmp_path / "work").exists() or not any((tmp_path / "work").iterdir())   # checkpoints dropped
     assert sorted(p.name for p in (tmp_path / "logs").iterdir()) == ["red10-denoise-s30.csv", "red10-denoise-single.csv"]
     run_plan(tmp_path / "plan.toml", niceness=0, publish_dir=str(publish))        # finished: nothing to do

@@ -189,13 +189,15 @@ def _trim_log(log_path: Path, step: int) -> int:
     return cut
 
 
-def _load_init(model: torch.nn.Module, ref: str) -> None:
+def _load_init(model: torch.nn.Module, ref: str) -> str:
+    """Loads the starting weights; returns 'name@sha256', what the card records (a path may not exist later)."""
     state, card = weights_io.load(*weights_io.split_ref(ref))
     try:
         model.load_state_dict(state)
     except RuntimeError:
         raise UserError(f"--init weights '{ref}' do not fit this model ({card.config}); "
                         f"initialise from a network of the same architecture.") from None
+    return f"{card.name}@{card.sha256}"
 
 
 def check_config(config: TrainConfig) -> None:
@@ -244,7 +246,7 @@ def train(config: TrainConfig) -> Path | None:
         out.mkdir(parents=True, exist_ok=True)
     model = build_model(config)
     if config.init:
-        _load_init(model, config.init)
+        init_id = _load_init(model, config.init)
     model = model.to(device)
     model = model.to(memory_format=torch.channels_last)   # oneDNN and cuDNN both run NHWC convolutions fastest
     if device.startswith("cuda"):
@@ -259,7 +261,9 @@ def train(config: TrainConfig) -> Path | None:
     source = source_class(config.task, levels, train_refs, spec, config.patch, device, config.seed, rank)
     val_pairs = _validation_set(config, levels, held) if is_main else []
 
-    counters = {"step": 0, "patches": 0, "seconds": 0.0}
+    counters = {"step": 0, "patches": 0, "seconds": 0.0}   # saved in every checkpoint, so resumes keep them
+    if config.init:
+        counters["init"] = init_id
     checkpoint = out / "checkpoint.safetensors"
     log_path = out / "log.csv"
     if checkpoint.exists():
@@ -436,7 +440,7 @@ def make_card(config: TrainConfig, model, counters: dict, levels: list, batch_si
         val_protocol=f"mean PSNR over levels {levels} on {VAL_CROP}x{VAL_CROP} centre crops of the last "
                      f"{config.holdout} {VAL_SET} images, held out of training",
         git_commit=git_commit(), seed=config.seed, patches_planned=config.patches, complete=complete,
-        precision=precision, init=config.init, extra={"train_config": asdict(config)})
+        precision=precision, init=counters.get("init", config.init), extra={"train_config": asdict(config)})
 
 
 class SnapshotPublisher:
