@@ -7,7 +7,6 @@ model cards of the shipped weights.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -46,10 +45,11 @@ def _rows_files(results_dir: Path) -> list[Path]:
     return sorted(results_dir.rglob('rows.csv'))
 
 
-def load_rows(results_dir: Path) -> tuple[pd.DataFrame, dict]:
-    """All rows.csv under results_dir concatenated; a key found twice keeps its first copy.
+def load_rows(results_dir: Path, weights_now=None) -> tuple[pd.DataFrame, dict]:
+    """All rows.csv under results_dir concatenated, only those of the installed weights (see installed_rows;
+    `weights_now(task, method, level, clip)` overrides the lookup); a key found twice keeps its first copy.
 
-    Also returns {'files': {folder: n_rows}, 'duplicates': n_dropped}.
+    Also returns {'files': {folder: n_rows}, 'duplicates': n_dropped, 'stale': n_left_out}.
     """
     results_dir = Path(results_dir)
     frames, files = [], {}
@@ -61,10 +61,42 @@ def load_rows(results_dir: Path) -> tuple[pd.DataFrame, dict]:
     if not frames:
         raise ValueError(f"no rows.csv under {results_dir}")
     rows = pd.concat(frames, ignore_index=True)
+    rows, stale = installed_rows(rows, weights_now)
     # the same cell computed by two runs must not count twice in the means
     keys = rows[KEY].astype(str)
     duplicated = keys.duplicated(keep='first')
-    return rows[~duplicated].reset_index(drop=True), {'files': files, 'duplicates': int(duplicated.sum())}
+    return rows[~duplicated].reset_index(drop=True), {'files': files, 'duplicates': int(duplicated.sum()),
+                                                      'stale': stale}
+
+
+def installed_rows(rows: pd.DataFrame, weights_now=None) -> tuple[pd.DataFrame, int]:
+    """Only the rows made by the weights (or parameters) installed now, and how many others were left out.
+
+    The stores keep rows of earlier weights (and rows imported without a weights record); the report
+    compares today's networks with the paper, so such rows never reach it: the same rule by which the
+    runner never reuses them."""
+    from .degradations import make_degradation
+    from .errors import UserError
+    from .runner import load_method
+    if 'weights' not in rows.columns:
+        return rows.iloc[0:0], len(rows)
+    now: dict = {}
+
+    def installed(task: str, method: str, level: float, clip) -> str | None:
+        key = (task, method, float(level), str(clip).lower() == 'true')
+        if key not in now and weights_now is not None:
+            now[key] = weights_now(*key)
+        if key not in now:
+            try:
+                now[key] = load_method(method, task).weights_id(make_degradation(task, level, key[3]))
+            except UserError:   # weights gone, or no network at this level
+                now[key] = None
+        return now[key]
+
+    keep = [installed(task, method, level, clip) == weights for task, method, level, clip, weights
+            in rows[['task', 'method', 'level', 'clip', 'weights']].itertuples(index=False)]
+    keep = pd.Series(keep, index=rows.index)
+    return rows[keep].reset_index(drop=True), int((~keep).sum())
 
 
 def load_runs(results_dir: Path) -> list[tuple[str, dict]]:
@@ -82,41 +114,6 @@ def load_runs(results_dir: Path) -> list[tuple[str, dict]]:
         else:
             out.append((folder, json.loads(path.read_text())))
     return out
-
-
-def legacy_single(runs) -> dict[tuple[str, str], tuple[str, dict]]:
-    """{(folder, method): (name now, weights record)} for RED rows stored before red10/20/30 meant one network
-    per level.
-
-    Their run records name one all-level network 'redN-<task>' for 'redN' (or 'redN+'); that network is
-    what 'redN-single' means now, so the report shows those rows under that name.
-    """
-    out = {}
-    for folder, run in runs:
-        task = (run.get('config') or {}).get('task')
-        for method, used in (run.get('weights') or {}).items():
-            base, plus = (method[:-1], '+') if method.endswith('+') else (method, '')
-            if re.fullmatch(r'red\d+', base) and isinstance(used, dict) and used.get('weights') == f"{base}-{task}":
-                out[(folder, method)] = (f"{base}-single{plus}", used)
-    return out
-
-
-def relabel_legacy(rows: pd.DataFrame, runs) -> tuple[pd.DataFrame, dict]:
-    """Rows renamed per legacy_single; a row that records other weights (a 'weights' column) keeps its name."""
-    mapping = legacy_single(runs)
-    if not mapping:
-        return rows, mapping
-    rows, moved = rows.copy(), pd.Series(False, index=rows.index)
-    for (folder, method), (new, used) in mapping.items():
-        hit, weights = (rows['folder'] == folder) & (rows['method'] == method), used['weights']
-        if 'weights' in rows:
-            recorded = rows['weights'].astype(str)
-            hit &= rows['weights'].isna() | recorded.str.startswith(weights + '@') | (recorded == weights)
-        rows.loc[hit, 'method'] = new
-        moved |= hit
-    # a cell that also has rows stored under the new name keeps those, never both in one mean
-    clash = rows[KEY].astype(str).duplicated(keep=False) & moved
-    return rows[~clash].reset_index(drop=True), mapping
 
 
 def _computing(runs) -> list[tuple[str, dict]]:
@@ -198,6 +195,9 @@ def _section_runs(runs, row_info, context) -> str:
     no_json = sorted(set(row_info['files']) - {f for f, _ in runs})
     if no_json:
         text.append(f"Rows without a run.json beside them: {', '.join(no_json)}.\n")
+    if row_info.get('stale'):
+        text.append(f"{row_info['stale']} stored rows were made by weights or parameters that are no longer installed "
+                    "(or did not record them); they stay in the stores but are left out of this report.\n")
     if row_info['duplicates']:
         text.append(f"{row_info['duplicates']} rows appeared in more than one folder; "
                     "the first copy (folders in name order) was kept.\n")
@@ -339,7 +339,7 @@ def missing_cells(rows: pd.DataFrame) -> list[dict]:
             for (t, f, lv, d), m in merged.items()]
 
 
-def _section_protocol(rows, results_dir, relabelled) -> str:
+def _section_protocol(rows, results_dir) -> str:
     text = ['## Protocol: the paper\'s text, the authors\' released code, this harness', '',
             'The authors\' released test code (footnote 1 of the paper) differs from the paper\'s text on two '
             'points, as described in issue 11 (the code itself is not reachable from the machine that rendered '
@@ -351,13 +351,6 @@ def _section_protocol(rows, results_dir, relabelled) -> str:
             'tables have no bicubic column, so our bicubic column has no paper value (the literature\'s '
             'bicubic values are in tests/test_calibration.py, with their source).', '',
             'How unclear places in the paper\'s text were read:', '', *[f'- {a}' for a in AMBIGUITIES], '']
-    if relabelled:
-        moved = '; '.join(f"`{folder}`: {method} shown as {new} (weights {used['weights']}, sha256 "
-                          f"{str(used.get('sha256', '?'))[:12]}, {used.get('iterations', '?')} iterations, "
-                          f"budget '{used.get('budget', '?')}')"
-                          for (folder, method), (new, used) in sorted(relabelled.items()))
-        text += ['Rows stored before red10/20/30 meant one network per level: their run records name one network '
-                 f'for all levels, which is what redN-single means now, so they are shown under that name: {moved}.', '']
     missing = missing_cells(rows)
     if missing:
         text += ['Cells shown "not run", and the commands that fill them (x8 costs 8 restorations; red10/20/30 '
@@ -515,11 +508,11 @@ def _section_deviations(rows, cards, context) -> str:
 
 def render_report_text(results_dir: Path, context: dict | None = None) -> str:
     context = dict(context or {})
-    rows, row_info = load_rows(results_dir)
+    rows, row_info = load_rows(results_dir, context.get('weights_now'))
     runs = load_runs(results_dir)
-    rows, relabelled = relabel_legacy(rows, runs)
     # budgets only of the weights that made rows (the folder may hold newer, unused ones)
     used = {w.get('weights') for _, run in runs for w in (run.get('weights') or {}).values() if isinstance(w, dict)}
+    used |= {str(w).split('@')[0] for w in rows['weights'].unique()} if 'weights' in rows.columns else set()
     cards = [c for c in load_cards(context.get('weights_dir')) if c.name in used]
     n_boot, seed = int(context.get('n_boot', 10000)), int(context.get('seed', 0))
     head = [f"# {context.get('title', 'RED-Net reproduction report')}", '',
@@ -528,20 +521,18 @@ def render_report_text(results_dir: Path, context: dict | None = None) -> str:
     if context.get('summary'):
         head += [context['summary'], '']
     sections = [_section_runs(runs, row_info, context), _section_data(rows, runs),
-                _section_protocol(rows, results_dir, relabelled), _section_tables(rows), _section_single(rows),
+                _section_protocol(rows, results_dir), _section_tables(rows), _section_single(rows),
                 _section_identity(rows), _section_figures(context), _section_paired(rows, n_boot, seed),
                 _section_runtime(rows, runs), _section_below(rows), _section_deviations(rows, cards, context)]
     return '\n'.join(head) + '\n' + '\n'.join(s.rstrip('\n') + '\n' for s in sections)
 
 
 def write_folder_tables(results_dir: Path) -> list[Path]:
-    """Each folder's table files from its own rows.csv, with stored RED names read as the report reads them."""
-    results_dir = Path(results_dir)
-    runs, paths = load_runs(results_dir), []
-    for path in _rows_files(results_dir):
-        frame = pd.read_csv(path, dtype={'image': str}).assign(folder=_rel(path.parent, results_dir))
-        frame, _ = relabel_legacy(frame, runs)
-        paths += write_tables(frame.drop(columns='folder'), path.parent)
+    """Each folder's table files from its own rows.csv, only the rows of the installed weights."""
+    paths = []
+    for path in _rows_files(Path(results_dir)):
+        frame, _ = installed_rows(pd.read_csv(path, dtype={'image': str}))
+        paths += write_tables(frame, path.parent)
     return paths
 
 

@@ -175,20 +175,19 @@ NOISE_COLUMNS = {NOISE_NET: "RED10 trained at sigma 30 only", "red10-single": "R
                  "noisy": "noisy input"}
 
 
-def noise_level_rows(results: Path = ROOT / "reproduce" / "noise-level"):
-    """The section 2.2 rows, stored RED names read as the report reads them (report.relabel_legacy)."""
-    from .report import load_rows, load_runs, relabel_legacy
-    rows, _ = load_rows(results)
-    return relabel_legacy(rows, load_runs(results))[0]
+def noise_level_rows(results: Path = ROOT / "reproduce" / "noise-level", weights_now=None):
+    """The section 2.2 rows, those of the installed weights (report.load_rows)."""
+    from .report import load_rows
+    return load_rows(results, weights_now)[0]
 
 
-def noise_level_note(results: Path = ROOT / "reproduce" / "noise-level") -> str:
+def noise_level_note(results: Path = ROOT / "reproduce" / "noise-level", weights_now=None) -> str:
     """Section 2.2: the paper's single-level model ([1], 14 images) beside our networks and the noisy input."""
     from redbench.methods.paper_numbers import SECTION_2_2
 
     from .report import md_table
     from .tables import summarize
-    rows = noise_level_rows(results)
+    rows = noise_level_rows(results, weights_now)
     means = summarize(rows[rows["dataset"] == "set12"]).set_index(["method", "level"])["psnr"]
     columns = {m: label for m, label in NOISE_COLUMNS.items() if m in means.index.get_level_values("method")}
 
@@ -212,14 +211,13 @@ def figure_notes() -> dict[str, str]:
 def summary() -> str:
     """Mean difference to the paper per dataset and method (PSNR and SSIM), computed from the stored rows."""
     from .comparison import published_value
-    from .report import load_rows, load_runs, relabel_legacy
+    from .report import load_rows
     from .tables import summarize
     lines = ["Mean difference to the paper (ours minus published, PSNR in dB and SSIM, averaged over the levels "
              "both have; per-level networks against Tables 1-5, red30-single against Tables 6-7, an x8 ensemble "
              "against the same value as its network), computed from the stored rows:", ""]
     results = ROOT / "reproduce"
     rows, _ = load_rows(results)
-    rows, _ = relabel_legacy(rows, load_runs(results))
     diffs: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for r in summarize(rows[~rows["method"].str.startswith("net:")]).itertuples(index=False):
         psnr, ssim = (published_value(r.task, r.dataset, r.method, r.level, attr) for attr in ("psnr", "ssim"))

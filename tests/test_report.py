@@ -9,7 +9,7 @@ import pytest
 
 from redbench.analysis import paired_difference, per_image_table, runtime_table, write_per_image_csv
 from redbench.methods.weights import ModelCard
-from redbench.report import below_input, below_paper, legacy_single, load_runs, render_report, render_report_text
+from redbench.report import below_input, below_paper, render_report
 from redbench.visual import busiest_crop
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +36,7 @@ def _rows(task, dataset, images, grid):
         for image, psnr in zip(images, values):
             out.append(dict(task=task, dataset=dataset, image=image, method=method, level=level, psnr=psnr,
                             ssim=round(psnr / 40, 5), seconds=3.0 if method == 'bm3d' else 0.5, seed=0,
-                            noise_seed=0, clip=False, worker='test:1'))
+                            noise_seed=0, clip=False, worker='test:1', weights='installed'))
     return pd.DataFrame(out)
 
 
@@ -77,7 +77,8 @@ def _all_rows():
 def _render(results, tmp_path, name='REPORT.md'):
     root, weights = results
     context = {'figures': {'Denoising, sigma 50': 'figures/grid.png'}, 'figure_notes': {'Denoising, sigma 50': 'A crop.'},
-               'deviations': [_DEVIATION], 'weights_dir': weights, 'n_boot': 2000}
+               'deviations': [_DEVIATION], 'weights_dir': weights, 'n_boot': 2000,
+               'weights_now': lambda task, method, level, clip: 'installed'}
     return render_report(root, tmp_path / name, context).read_text()
 
 
@@ -257,22 +258,6 @@ def test_digests_from_every_run_and_no_path_columns(results, tmp_path):
     assert 'noise-red10-s30' not in tables                       # experiment networks stay out of the main tables
 
 
-def test_legacy_single_model_rows_are_relabelled(results, tmp_path):
-    root, _ = results
-    stored = pd.read_csv(root / 'denoise' / 'rows.csv')
-    stored[stored['method'] != 'red30-single'].to_csv(root / 'denoise' / 'rows.csv', index=False)
-    record = json.loads((root / 'denoise' / 'run.json').read_text())
-    record.update(config={'task': 'denoise'}, weights={'red30': {'weights': 'red30-denoise', 'sha256': 'a' * 64}})
-    (root / 'denoise' / 'run.json').write_text(json.dumps(record))
-    assert legacy_single(load_runs(root)) == {('denoise', 'red30'): ('red30-single', record['weights']['red30'])}
-    text = render_report_text(root, {'weights_dir': results[1], 'n_boot': 100})
-    assert 'red30 shown as red30-single (weights red30-denoise, sha256 aaaaaaaaaaaa' in text
-    single = text.split('## Tables 6-7')[1].split('## Cells below')[0]
-    assert '**29.25** (paper 29.09, +0.16)' in single          # the old red30 rows, now held to Table 6
-    tables = text.split('## Tables 1-5')[1].split('## Tables 6-7')[0]
-    assert 'not run (paper 29.17)' in tables                   # no per-level red30 rows remain
-
-
 def test_figure_notes_put_the_paper_beside_ours(tmp_path):
     from redbench.reproduce import FIG3C_OURS, NOISE_NET, fig3c_note, noise_level_note
     for i, name in enumerate(FIG3C_OURS.values()):
@@ -286,7 +271,7 @@ def test_figure_notes_put_the_paper_beside_ours(tmp_path):
     folder.mkdir()
     _rows('denoise', 'set12', _DENOISE_IMAGES, {(NOISE_NET, 10): (29.0,) * 4, (NOISE_NET, 20): (28.0,) * 4,
                                                 ('red10-single', 10): (30.0,) * 4}).to_csv(folder / 'rows.csv', index=False)
-    note = noise_level_note(folder)
+    note = noise_level_note(folder, weights_now=lambda task, method, level, clip: 'installed')
     assert '| 10 | 29.95 | 29.00 | 30.00 |' in note and '| 20 | – | 28.00 | not run |' in note
 
 
@@ -312,3 +297,14 @@ def test_committed_report_hygiene():
     assert 'averages the eight flips/rotations for every task' in text and 'no border shave' in text
     notes = text.split('## Figures')[1]
     assert all(v in notes for v in ('25.08', '24.59', '25.30', '25.21', '29.95', '27.81', '18.62', '14.84'))
+
+
+def test_report_leaves_out_rows_of_weights_no_longer_installed(results, tmp_path):
+    root, _ = results
+    stale = pd.read_csv(root / 'sr' / 'rows.csv')
+    stale = stale[stale['method'] == 'red30'].assign(psnr=10.0, weights='red30-sr-x2@old')   # an earlier network
+    (root / 'old').mkdir()
+    stale.to_csv(root / 'old' / 'rows.csv', index=False)
+    text = _render(results, tmp_path)
+    assert f"{len(stale)} stored rows were made by weights or parameters that are no longer installed" in text
+    assert '10.00' not in text
