@@ -182,8 +182,9 @@ def _eval(args, argv: list[str], command: str) -> int:
     from pathlib import Path
 
     from .runner import run
-    config = config_from_args(args)
-    totals = run(config, argv, progress=not args.quiet, command=command)
+    notes: list[str] = []
+    config = config_from_args(args, notes)
+    totals = run(config, argv, progress=not args.quiet, command=command, notes=notes)
     out = Path(config.out)
     tables_md = out / "tables.md"
     if tables_md.exists():
@@ -193,7 +194,7 @@ def _eval(args, argv: list[str], command: str) -> int:
     return 0
 
 
-def config_from_args(args: argparse.Namespace):
+def config_from_args(args: argparse.Namespace, notes: list[str] | None = None):
     from redbench.datasets.catalog import folder_name
 
     from .defaults import DATASETS, METHODS, levels_text
@@ -207,7 +208,8 @@ def config_from_args(args: argparse.Namespace):
         raise UserError("--sigma is for --task denoise; SR takes --scale.")
     levels = parse_levels(args.task, (args.sigma if args.task == "denoise" else args.scale) or levels_text(args.task))
     datasets = _names(args.datasets) or list(DATASETS[args.task])
-    methods = _names(args.methods) or trained_defaults(args.task, levels, list(METHODS[args.task]))
+    methods = _names(args.methods) or trained_defaults(args.task, levels, list(METHODS[args.task]),
+                                                       notes if notes is not None else [])
     if args.jobs < 0:
         raise UserError(f"--jobs must be >= 0 (0 = all cores), got {args.jobs}.")
     return RunConfig(task=args.task, levels=levels, datasets=[folder_name(d) for d in datasets], methods=methods,
@@ -215,23 +217,25 @@ def config_from_args(args: argparse.Namespace):
                      backend=args.backend, scheduler=args.scheduler, allow_untrained_levels=args.allow_untrained_levels)
 
 
-def trained_defaults(task: str, levels: list, names: list[str]) -> list[str]:
+def trained_defaults(task: str, levels: list, names: list[str], notes: list[str]) -> list[str]:
     """The default methods that can run at every level asked for. While the training campaign has not yet
-    trained a network (say RED10 at sigma 50), the default run leaves that method out with a note instead of
-    failing; naming it in --methods still gets the one-line error."""
+    trained a network (say RED10 at sigma 50), the default run leaves that method out with a note (appended to
+    `notes`, which the run prints once its input checks pass) instead of failing; naming it in --methods still
+    gets the one-line error."""
     from redbench.methods.registry import get_method
     kept = []
     for name in names:
         try:
             trained = get_method(name, task).trained_levels()
         except UserError as exc:
-            print(f"note: default method {name} left out: {exc}", file=sys.stderr)
+            notes.append(f"note: default method {name} left out: {exc}")
             continue
         missing = [] if trained is None else [lvl for lvl in levels if float(lvl) not in {float(t) for t in trained}]
         if missing:
-            print(f"note: default method {name} left out: no trained network yet for "
-                  f"{', '.join(f'{lvl:g}' for lvl in missing)} (progress: run_bench.py train --plan campaign/plan.toml "
-                  f"--status); name it in --methods with --allow-untrained-levels to run it anyway.", file=sys.stderr)
+            notes.append(f"note: default method {name} left out: no trained network yet for "
+                         f"{', '.join(f'{lvl:g}' for lvl in missing)} (progress: run_bench.py train --plan "
+                         f"campaign/plan.toml --status); name it in --methods with --allow-untrained-levels to run it "
+                         f"anyway.")
             continue
         kept.append(name)
     return kept

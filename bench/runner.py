@@ -210,10 +210,14 @@ def execute(items: list[WorkItem], store: ResultStore, config: RunConfig, progre
     return done
 
 
-def run(config: RunConfig, argv: list[str], progress: bool = True, command: str = "redbench eval") -> dict:
-    """Evaluate `config` into config.out (rows, tables, run.json); `command` + `argv` is what run.json records."""
+def run(config: RunConfig, argv: list[str], progress: bool = True, command: str = "redbench eval",
+        notes: list[str] = ()) -> dict:
+    """Evaluate `config` into config.out (rows, tables, run.json); `command` + `argv` is what run.json records.
+    `notes` (e.g. default methods left out) are printed once the input checks have passed."""
     out = check_out_dir(config.out)
     prepared = prepare(config)
+    for note in notes:
+        print(note, file=sys.stderr)
     store = ResultStore(out)
     try:
         for note in store.notes:

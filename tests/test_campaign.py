@@ -152,7 +152,7 @@ def test_sigterm_checkpoints_and_resume_trims_the_log(mirror, tmp_path):
     assert _log_steps(out / "log.csv") == list(range(1, counters["step"] + 3))
 
 
-def test_default_methods_leave_out_networks_not_yet_trained(monkeypatch, capsys):
+def test_default_methods_leave_out_networks_not_yet_trained(monkeypatch):
     from redbench import cli
     from redbench.methods import registry
 
@@ -169,8 +169,8 @@ def test_default_methods_leave_out_networks_not_yet_trained(monkeypatch, capsys)
         return Fake({"bm3d": None, "red20": (30,), "red30": (10, 30, 50, 70)}[name])
 
     monkeypatch.setattr(registry, "get_method", fake_get_method)
-    kept = cli.trained_defaults("denoise", [10, 30, 50, 70], ["bm3d", "red10", "red20", "red30"])
+    notes = []
+    kept = cli.trained_defaults("denoise", [10, 30, 50, 70], ["bm3d", "red10", "red20", "red30"], notes)
     assert kept == ["bm3d", "red30"]
-    notes = capsys.readouterr().err.splitlines()
     assert notes[0].startswith("note: default method red10 left out: red10 has no trained per-level networks")
     assert notes[1].startswith("note: default method red20 left out: no trained network yet for 10, 50, 70")
