@@ -99,11 +99,15 @@ def test_plan_trains_in_priority_order_finetunes_and_archives(mirror, tmp_path, 
     assert child.init == f"red10-denoise-single@{single.sha256}" and child.levels == [30]
     assert not (tmp_path / "work").exists() or not any((tmp_path / "work").iterdir())   # checkpoints dropped
     assert sorted(p.name for p in (tmp_path / "logs").iterdir()) == ["red10-denoise-s30.csv", "red10-denoise-single.csv"]
-    run_plan(tmp_path / "plan.toml", niceness=0, publish_dir=str(publish))        # finished: nothing to do
-    assert "== red10" not in capsys.readouterr().out
+    (tmp_path / "work" / "red10-denoise-s30").mkdir(parents=True)                 # a checkpoint left behind here
+    (tmp_path / "work" / "red10-denoise-s30" / "checkpoint.safetensors").write_bytes(b"old")
+    run_plan(tmp_path / "plan.toml", niceness=0, publish_dir=str(publish))        # finished: nothing to train
+    out = capsys.readouterr().out
+    assert "== red10" not in out and "red10-denoise-s30: finished elsewhere; its checkpoint here was dropped." in out
+    assert not (tmp_path / "work" / "red10-denoise-s30").exists()
     run_plan(tmp_path / "plan.toml", status_only=True, publish_dir=str(publish))
     status = capsys.readouterr().out
-    assert "| 1 | red10-denoise-single | scratch | 16 / 16 | 100% |" in status and sum(line.endswith("| done |") for line in status.splitlines()) == 2
+    assert "| 1 | red10-denoise-single | scratch | 16 / 16 | 100% |" in status and sum("| done | CPU" in line for line in status.splitlines()) == 2
 
 
 @pytest.mark.parametrize("text, message", [

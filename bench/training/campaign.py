@@ -158,6 +158,10 @@ def run_plan(path: str | Path, status_only: bool = False, target: str = "cpu", n
         if only and entry.name not in only:
             continue
         if is_finished(entry, target, target_dir):
+            stale = (out_dir or plan.work_dir) / entry.name
+            if stale.exists():   # finished elsewhere (say by the GPU campaign) while this checkpoint waited
+                shutil.rmtree(stale, ignore_errors=True)
+                print(f"{entry.name}: finished elsewhere; its checkpoint here was dropped.", flush=True)
             continue
         if entry.init and not is_finished(plan_entry(plan, entry.init), target, target_dir):
             raise UserError(f"'{entry.name}' starts from '{entry.init}', which is not finished; "
@@ -212,39 +216,39 @@ def _archive(log_dir: Path, entry: PlanEntry, work: Path) -> None:
     shutil.rmtree(work, ignore_errors=True)
 
 
-def _progress(entry: PlanEntry, plan: Plan, target: str, target_dir: Path, work_dir: Path) -> tuple[str, int, float | None, float | None]:
-    """(state, patches seen, validation PSNR, measured patches/s) from the checkpoint log or the card."""
+def _progress(entry: PlanEntry, plan: Plan, target: str, target_dir: Path, work_dir: Path
+              ) -> tuple[str, int, float | None, str]:
+    """(state, patches seen, validation PSNR, device) from the checkpoint log or the published card."""
     card = _published(entry, target_dir)
     log = work_dir / entry.name / "log.csv"
     if not log.exists():
         log = (plan.log_dir if work_dir == plan.work_dir else work_dir / "logs") / f"{entry.name}.csv"
-    seen, val, speed = 0, None, None
+    seen, val = 0, None
     if log.exists():
         with open(log) as fh:
             rows = list(csv.DictReader(fh))
         if rows:
             seen = int(rows[-1]["patches"])
-            seconds = float(rows[-1]["seconds"])
-            speed = seen / seconds if seconds > 0 else None
             vals = [float(r["val_psnr"]) for r in rows if r.get("val_psnr")]
             val = vals[-1] if vals else None
+    device = card.device if card else "-"
     if card and card.complete and card.patches_seen >= entry.patches(target) and not (work_dir / entry.name).exists():
-        return "done", card.patches_seen, card.val_psnr, speed
+        return "done", card.patches_seen, card.val_psnr, device
     if (work_dir / entry.name / "checkpoint.safetensors").exists():
-        return ("training, snapshot published" if card else "training"), seen, val, speed
+        return ("training, snapshot published" if card else "training"), seen, val, device
     if card and card.complete:
-        return "done (smaller budget)", card.patches_seen, card.val_psnr, speed
-    return "pending", 0, None, None
+        return "done (smaller budget)", card.patches_seen, card.val_psnr, device
+    return "pending", 0, None, "-"
 
 
 def status_table(plan: Plan, target: str, target_dir: Path, out_dir: Path | None = None) -> str:
     work_dir = out_dir or plan.work_dir
     lines = [f"Training plan {plan.path} ({target} budgets)", "",
-             "| priority | network | init | patches seen / planned | done | val PSNR | state |",
-             "|---:|---|---|---:|---:|---:|---|"]
+             "| priority | network | init | patches seen / planned | done | val PSNR | state | trained on |",
+             "|---:|---|---|---:|---:|---:|---|---|"]
     for entry in plan.ordered():
-        state, seen, val, _speed = _progress(entry, plan, target, target_dir, work_dir)
+        state, seen, val, device = _progress(entry, plan, target, target_dir, work_dir)
         planned = entry.patches(target)
         lines.append(f"| {entry.priority} | {entry.name} | {entry.init or 'scratch'} | {seen:,} / {planned:,} | "
-                     f"{min(seen / planned, 1):.0%} | {f'{val:.2f}' if val is not None else '-'} | {state} |")
+                     f"{min(seen / planned, 1):.0%} | {f'{val:.2f}' if val is not None else '-'} | {state} | {device} |")
     return "\n".join(lines)
