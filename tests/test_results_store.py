@@ -128,7 +128,10 @@ def test_interrupt_exports_rows_csv(mirror, tmp_path):
     slow = [arg if arg != "tv" else "bm3d" for arg in TV30]
     proc = subprocess.Popen([sys.executable, str(ROOT / "run_bench.py"), *slow, "--out", str(tmp_path)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=dict(os.environ, REDBENCH_NO_REEXEC="1"))
+                            env=dict(os.environ, REDBENCH_NO_REEXEC="1"),
+                            # a shell without job control starts background jobs with SIGINT ignored, and the
+                            # child would inherit that: give it the default, as a terminal's Ctrl-C finds it
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 240
     while time.time() < deadline:
         try:
