@@ -194,7 +194,7 @@ def noise_level_note(results: Path = ROOT / "reproduce" / "noise-level", weights
     def cell(method, level):
         return f"{means[(method, level)]:.2f}" if (method, level) in means.index else "not run"
     lines = [[f"{level:g}", f"{SECTION_2_2[int(level)]:.2f}" if int(level) in SECTION_2_2 else "–",
-              *[cell(m, level) for m in columns]] for level in sorted(rows["level"].unique())]
+              *[cell(m, level) for m in columns]] for level in sorted(set(rows["level"]) | set(SECTION_2_2))]
     return ("Mean PSNR (dB). Paper: the trained model of Burger et al. [1] (one noise level, not stated which) "
             "on the 14 images, section 2.2. Ours: on Set12 (substitute for the 14 images). The paper's claim: 'the "
             "parameters trained on a single noise level cannot handle different levels of noises well'.\n\n"
