@@ -476,6 +476,66 @@ def _section_below(rows) -> str:
                                         'paper (dB)', 'ours - paper', 'note'], lines)])
 
 
+# The paper's depth claim (sections 4.1-4.2): in Tables 1-5, the deeper per-level network is never worse.
+DEPTHS = ('red30', 'red20', 'red10')
+
+
+def depth_order(rows: pd.DataFrame) -> list[dict]:
+    """Per cell of Tables 1-5 with any per-level RED row: the mean PSNR of each depth and whether deeper >= shallower.
+
+    Compared on the 2-decimal numbers the tables show. state: 'holds' (all three depths, in order), 'breaks'
+    (some deeper network below a shallower one; `breaks` names the pairs) or 'open' (a depth has no rows yet).
+    `weights` names the network each depth used (from the rows), for its training budget.
+    """
+    rows = main_rows(rows)
+    rows = rows[rows['method'].isin(DEPTHS)]
+    out = []
+    for (task, dataset, level), cell in summarize(rows).groupby(['task', 'dataset', 'level']):
+        if paper_levels(task, dataset) is None:
+            continue
+        psnr = {r.method: round(float(r.psnr), 2) for r in cell.itertuples(index=False)}
+        present = [m for m in DEPTHS if m in psnr]
+        breaks = [(a, b) for i, a in enumerate(present) for b in present[i + 1:] if psnr[a] < psnr[b]]
+        state = 'breaks' if breaks else ('holds' if len(present) == len(DEPTHS) else 'open')
+        used = rows[(rows['task'] == task) & (rows['dataset'] == dataset) & (rows['level'] == level)]
+        weights = {}
+        if 'weights' in used.columns:
+            for method, names in used.groupby('method')['weights']:
+                weights[method] = ', '.join(sorted({str(w).split('@')[0] for w in names}))
+        out.append({'task': task, 'dataset': dataset, 'level': level, 'psnr': psnr, 'state': state,
+                    'breaks': breaks, 'weights': weights})
+    return out
+
+
+def _section_depth(rows, cards) -> str:
+    cells = depth_order(rows)
+    text = ['## Depth: RED30 >= RED20 >= RED10 in Tables 1-5', '',
+            'The paper\'s claim that the deeper network does better (sections 4.1-4.2), checked on our per-level '
+            'networks cell by cell (mean PSNR as the tables show it). "not run" means there are no rows of that '
+            'depth\'s installed network yet. Patches seen come from each network\'s card: a break between '
+            'networks trained on very different budgets says more about the budget than about depth.', '']
+    if not cells:
+        return '\n'.join(text + ['No per-level RED rows.', ''])
+    seen = {c.name: c.patches_seen for c in cards}
+
+    def budget(weights: str) -> str:
+        return ' + '.join(f"{seen[w]:,}" if w in seen else '?' for w in weights.split(', ')) if weights else '-'
+
+    lines = []
+    for c in cells:
+        values = [f"{c['psnr'][m]:.2f}" if m in c['psnr'] else 'not run' for m in DEPTHS]
+        verdict = {'holds': 'holds', 'open': 'open',
+                   'breaks': 'breaks: ' + ', '.join(f"{a} < {b}" for a, b in c['breaks'])}[c['state']]
+        lines.append([c['task'], c['dataset'], level_text(c['task'], c['level']), *values, verdict,
+                      ' / '.join(budget(c['weights'].get(m, '')) for m in DEPTHS)])
+    counts = {s: sum(c['state'] == s for c in cells) for s in ('holds', 'breaks', 'open')}
+    text.append(f"{counts['holds']} cells hold, {counts['breaks']} break, {counts['open']} are open "
+                f"(of {len(cells)} with rows).")
+    text.append('')
+    return '\n'.join(text + [md_table(['task', 'dataset', 'level', *DEPTHS, 'deeper >= shallower',
+                                        'patches seen (RED30 / RED20 / RED10)'], lines)])
+
+
 def detected_deviations(rows: pd.DataFrame, cards: list) -> list[str]:
     """Protocol differences visible in the rows, the dataset catalog and the model cards."""
     from redbench.datasets.catalog import SPECS
@@ -523,7 +583,8 @@ def render_report_text(results_dir: Path, context: dict | None = None) -> str:
     sections = [_section_runs(runs, row_info, context), _section_data(rows, runs),
                 _section_protocol(rows, results_dir), _section_tables(rows), _section_single(rows),
                 _section_identity(rows), _section_figures(context), _section_paired(rows, n_boot, seed),
-                _section_runtime(rows, runs), _section_below(rows), _section_deviations(rows, cards, context)]
+                _section_runtime(rows, runs), _section_below(rows), _section_depth(rows, cards),
+                _section_deviations(rows, cards, context)]
     return '\n'.join(head) + '\n' + '\n'.join(s.rstrip('\n') + '\n' for s in sections)
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from redbench.analysis import paired_difference, per_image_table, runtime_table, write_per_image_csv
 from redbench.methods.weights import ModelCard
-from redbench.report import below_input, below_paper, render_report
+from redbench.report import below_input, below_paper, depth_order, render_report
 from redbench.visual import busiest_crop
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -135,6 +135,20 @@ def test_below_input_flags_a_method_worse_than_its_input():
     cells = below_input(_all_rows())
     assert {(c['method'], c['level'], tuple(c['metrics'])) for c in cells} == {
         ('bm3d', 50, ('psnr', 'ssim')), ('red30', 50, ('psnr', 'ssim')), ('red30-single', 50, ('psnr', 'ssim'))}
+
+
+def test_depth_order_holds_breaks_and_open_cells():
+    deeper = {('red20', 30): (29.10, 29.50, 28.80, 29.10), ('red10', 30): (28.90, 29.30, 28.60, 28.80),  # in order
+              ('red20', 50): (26.60, 26.90, 26.30, 26.70)}                                             # above red30
+    rows = pd.concat([_all_rows(), _rows('denoise', 'set12', _DENOISE_IMAGES, deeper)], ignore_index=True)
+    rows.loc[rows['method'] == 'red20', 'weights'] = 'red20-denoise-s30@abc'
+    cells = {(c['dataset'], c['level']): c for c in depth_order(rows)}
+    assert cells[('set12', 30)]['state'] == 'holds'
+    assert cells[('set12', 30)]['psnr'] == {'red30': 29.25, 'red20': 29.12, 'red10': 28.9}
+    assert cells[('set12', 50)]['state'] == 'breaks' and cells[('set12', 50)]['breaks'] == [('red30', 'red20')]
+    assert cells[('set12', 30)]['weights']['red20'] == 'red20-denoise-s30'
+    assert cells[('set5', 2)]['state'] == 'open'                # red30 only
+    assert all(c['psnr'].keys() <= {'red30', 'red20', 'red10'} for c in cells.values())
 
 
 def test_report_content(results, tmp_path):
