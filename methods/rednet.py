@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -44,6 +45,25 @@ def skip_pairs(config: REDConfig) -> list[tuple[int, int]]:
     raise ValueError(f"unknown skip style '{config.skip}': use 'red', 'he' or 'none'")
 
 
+class Deconvolution(nn.ConvTranspose2d):
+    """nn.ConvTranspose2d that, stride 1 on the CPU, computes the convolution it equals.
+
+    With stride 1, a transposed convolution is a convolution with the kernel flipped and its in/out maps
+    swapped, padded by k-1-p. oneDNN runs that forward and backward about 11% faster than its transposed
+    kernel (bf16, 64 maps, 50x50: RED20 training 33.6 -> 37.0 patches/s; docs/training.md). Same
+    parameters and state_dict as nn.ConvTranspose2d, same result; other cases go to PyTorch's own.
+    """
+
+    def forward(self, h: torch.Tensor, output_size=None) -> torch.Tensor:
+        k, p = self.kernel_size, self.padding
+        if (output_size is not None or h.device.type != 'cpu' or self.stride != (1, 1) or self.dilation != (1, 1)
+                or self.groups != 1 or self.output_padding != (0, 0) or self.padding_mode != 'zeros'
+                or any(pi > ki - 1 for ki, pi in zip(k, p))):
+            return super().forward(h, output_size)
+        weight = self.weight.transpose(0, 1).flip(2, 3)
+        return F.conv2d(h, weight, self.bias, padding=(k[0] - 1 - p[0], k[1] - 1 - p[1]))
+
+
 class REDNet(nn.Module):
     def __init__(self, config: REDConfig = REDConfig()):
         super().__init__()
@@ -54,7 +74,7 @@ class REDNet(nn.Module):
         self.encoder = nn.ModuleList(
             nn.Conv2d(c if i == 0 else w, w, 3, padding=1) for i in range(half))
         self.decoder = nn.ModuleList(
-            nn.ConvTranspose2d(w, c if i == half - 1 else w, 3, padding=1) for i in range(half))
+            Deconvolution(w, c if i == half - 1 else w, 3, padding=1) for i in range(half))
         self.skips = {dst: src for src, dst in skip_pairs(config)}
 
     @property

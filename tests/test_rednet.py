@@ -4,7 +4,7 @@ import torch
 
 from redbench.dihedral import dihedral, undo_dihedral
 from redbench.methods.ensemble import SelfEnsemble
-from redbench.methods.rednet import REDConfig, REDNet, red, skip_pairs
+from redbench.methods.rednet import REDConfig, Deconvolution, REDNet, red, skip_pairs
 from redbench.methods.srcnn_net import SRCNN
 from redbench.methods.torch_inference import apply_network
 
@@ -20,6 +20,27 @@ def test_layer_and_parameter_counts(depth):
     assert all(m.kernel_size == (3, 3) and m.stride == (1, 1) and m.padding == (1, 1) for m in net.layers)
     expected = (9 * 64 + 64) + (depth - 2) * CONV + (64 * 9 + 1)
     assert sum(p.numel() for p in net.parameters()) == expected
+
+
+@pytest.mark.parametrize("padding", [0, 1, 2])
+def test_deconvolve_equals_the_transposed_convolution(padding):
+    """The CPU fast path (a flipped convolution) gives the transposed convolution's output and gradients."""
+    torch.manual_seed(0)
+    fast = Deconvolution(5, 4, 3, padding=padding).double()
+    plain = torch.nn.ConvTranspose2d(5, 4, 3, padding=padding).double()
+    plain.load_state_dict(fast.state_dict())
+    x = torch.randn(2, 5, 9, 11, dtype=torch.float64, requires_grad=True)
+    grads = []
+    for layer in (plain, fast):
+        x.grad = None
+        out = layer(x)
+        out.pow(2).sum().backward()
+        grads.append((out.detach(), x.grad.clone(), layer.weight.grad.clone(), layer.bias.grad.clone()))
+    assert grads[0][0].shape == grads[1][0].shape
+    for a, b in zip(*grads):
+        assert torch.allclose(a, b, atol=1e-10)
+    strided = Deconvolution(5, 4, 3, stride=2).double()          # not a convolution: PyTorch's own kernel
+    assert torch.equal(strided(x.detach()), torch.nn.ConvTranspose2d.forward(strided, x.detach()))
 
 
 def test_skip_placement():
