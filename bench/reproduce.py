@@ -58,8 +58,39 @@ def evaluation_runs(data_dir: str | None) -> list[tuple[str, RunConfig]]:
     ]
 
 
+# (title, task, dataset, image, level, methods) of the report's side-by-side crops
+VISUAL_GRIDS = [("Visual comparison: Set12 'House', sigma 50", "denoise", "set12", "02", 50,
+                 ["bm3d", "tv", "red10", "red20", "red30"]),
+                ("Visual comparison: Set14 'zebra', x3", "sr", "set14", "zebra", 3,
+                 ["bicubic", "srcnn", "red10", "red20", "red30"])]
+
+
+def runnable_methods(task: str, level, methods: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """({method: weights_id at this level} of the methods that can run now, {method left out: why})."""
+    from .degradations import make_degradation
+    from .runner import load_method
+    kept, left = {}, {}
+    for name in methods:
+        try:
+            method = load_method(name, task)
+            trained = method.trained_levels()
+            if trained is not None and float(level) not in {float(x) for x in trained}:
+                left[name] = "not trained at this level yet"
+                continue
+            kept[name] = method.weights_id(make_degradation(task, level, False))
+        except UserError as exc:
+            left[name] = str(exc)
+    return kept, left
+
+
 def make_figures(data_dir: str | None, force: bool = False) -> dict[str, str]:
+    """Figures for the report. The training-experiment figures are cached (they only read stored logs); the
+    section 2.2 plot is redrawn from the installed weights' rows every time; a visual grid is redrawn when the
+    weights of its methods differ from those recorded beside it (figures/<name>.json)."""
+    import json
+
     from . import figures
+    from .atomic import write_text_atomic
     out = ROOT / "figures"
     out.mkdir(parents=True, exist_ok=True)
     made = {}
@@ -67,8 +98,6 @@ def make_figures(data_dir: str | None, force: bool = False) -> dict[str, str]:
         "Figure 3(a): stride-3 network with and without skips": ("fig3a.png", lambda p: figures.fig3a(p, data_dir=data_dir)),
         "Figure 3(b): training loss, plain vs skip networks": ("fig3b.png", figures.fig3b),
         FIG3C_TITLE: ("fig3c.png", figures.fig3c),
-        NOISE_TITLE: ("noise_level.png", lambda p: figures.noise_level_plot(
-            noise_level_rows(), {k: v for k, v in NOISE_COLUMNS.items() if k != "noisy"}, p, "set12")),
     }
     for title, (name, render) in jobs.items():
         path = out / name
@@ -76,18 +105,43 @@ def make_figures(data_dir: str | None, force: bool = False) -> dict[str, str]:
             _say(f"rendering {path}")
             render(path)
         made[title] = f"figures/{name}"
-    grids = [("Visual comparison: Set12 'House', sigma 50", "denoise", "set12", "02", 50,
-              ["bm3d", "tv", "red10", "red20", "red30"]),
-             ("Visual comparison: Set14 'zebra', x3", "sr", "set14", "zebra", 3,
-              ["bicubic", "srcnn", "red10", "red20", "red30"])]
-    for title, task, dataset, image, level, methods in grids:
-        path = out / f"visual_{dataset}_{image}_{'sigma' if task == 'denoise' else 'x'}{level}.png"
-        if force or not path.exists():
+    rows = noise_level_rows()
+    figures.noise_level_plot(rows, {k: v for k, v in NOISE_COLUMNS.items() if k != "noisy" and k in set(rows.method)},
+                             out / "noise_level.png", "set12")
+    made[NOISE_TITLE] = "figures/noise_level.png"
+    for title, task, dataset, image, level, methods in VISUAL_GRIDS:
+        path = visual_path(task, dataset, image, level)
+        weights, left = runnable_methods(task, level, methods)
+        record = path.with_suffix(".json")
+        drawn = json.loads(record.read_text()).get("weights") if record.exists() else None
+        if force or not path.exists() or drawn != weights:
             from .visual import comparison_grid
-            _say(f"rendering {path}")
-            comparison_grid(task, dataset, image, level, methods, path, data_dir=data_dir)
+            _say(f"rendering {path}" + "".join(f"; {name} left out: {why}" for name, why in left.items()))
+            result = comparison_grid(task, dataset, image, level, list(weights), path, data_dir=data_dir)
+            write_text_atomic(record, json.dumps({"weights": weights, "left_out": sorted(left),
+                                                  "psnr": result["psnr"], "crop": list(result["crop"])}, indent=1))
         made[title] = f"figures/{path.name}"
     return made
+
+
+def visual_path(task: str, dataset: str, image: str, level) -> Path:
+    return ROOT / "figures" / f"visual_{dataset}_{image}_{'sigma' if task == 'denoise' else 'x'}{level}.png"
+
+
+def visual_note(task: str, dataset: str, image: str, level) -> str:
+    """What the grid shows, from the record written beside it: PSNR per panel and the methods left out."""
+    import json
+    record = visual_path(task, dataset, image, level).with_suffix(".json")
+    if not record.exists():
+        return ""
+    drawn = json.loads(record.read_text())
+    shown = "; ".join(f"{name} {value:.2f} dB" for name, value in drawn["psnr"].items())
+    text = f"PSNR of the whole image: {shown}. Weights: " + ", ".join(
+        w.split("@")[0] + "@" + w.split("@")[1][:12] if "@" in w else w for w in drawn["weights"].values()) + "."
+    if drawn.get("left_out"):
+        text += (f" Left out, with no trained network at this level yet: {', '.join(drawn['left_out'])}; "
+                 "the grid is redrawn when the weights change.")
+    return text
 
 
 def reproduce(jobs: int = 0, data_dir: str | None = None, train: bool = True, force_figures: bool = False,
@@ -205,6 +259,9 @@ def figure_notes() -> dict[str, str]:
     notes = dict(FIGURE_NOTES)
     notes[FIG3C_TITLE] = fig3c_note()
     notes[NOISE_TITLE] = noise_level_note()
+    for title, *grid in VISUAL_GRIDS:
+        if visual_note(*grid[:4]):
+            notes[title] = visual_note(*grid[:4])
     return notes
 
 
