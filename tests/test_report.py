@@ -9,7 +9,7 @@ import pytest
 
 from redbench.analysis import paired_difference, per_image_table, runtime_table, write_per_image_csv
 from redbench.methods.weights import ModelCard
-from redbench.report import below_input, below_paper, depth_order, render_report
+from redbench.report import below_input, below_paper, depth_order, network_rows, render_report
 from redbench.visual import busiest_crop
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -151,6 +151,20 @@ def test_depth_order_holds_breaks_and_open_cells():
     assert all(c['psnr'].keys() <= {'red30', 'red20', 'red10'} for c in cells.values())
 
 
+def test_network_rows_hold_each_cell_to_the_paper():
+    rows = _all_rows()
+    rows.loc[rows['method'].str.startswith('red30-single'), 'weights'] = 'red30-denoise-single@abc'
+    card = ModelCard(name='red30-denoise-single', architecture='red', config={}, task='denoise', levels=[10, 30, 50, 70],
+                     recipe='test', iterations=10, patches_seen=160, batch_size=16, patch_size=50,
+                     train_set='bsd300-train', device='cpu', wall_seconds=60.0, budget='', val_psnr=None,
+                     val_protocol='', git_commit='abc', seed=0)
+    [entry] = network_rows(rows, [card])
+    cells = {x['level']: x for x in entry['cells']}
+    assert set(cells) == {'σ30', 'σ50'} and all(x['method'] == 'red30-single' for x in cells.values())
+    assert cells['σ30']['psnr'] == 29.0 and cells['σ30']['paper'] == 29.09     # Table 6, the 14 images
+    assert cells['σ50']['psnr'] == 26.3 and cells['σ50']['paper'] == 26.75
+
+
 def test_report_content(results, tmp_path):
     text = _render(results, tmp_path)
     assert 'Table 1: ' in text and 'Table 3: ' in text and 'Table 6: ' in text
@@ -171,9 +185,11 @@ def test_report_content(results, tmp_path):
     deviations = text.split("## Deviations from the paper's protocol")[1]
     assert f'- {_DEVIATION}' in deviations
     assert 'SUBSTITUTE: Set12' in deviations
-    assert 'red30-denoise-single' in deviations and '1234 iterations' in deviations and '39488 patches' in deviations
-    assert 'unused' not in deviations         # a card no run used
-    assert '12.0 min' in deviations
+    assert 'Shipped networks' in deviations
+    networks = text.split('## Shipped networks')[1].split('## ')[0]
+    assert '| red30-denoise-single |' in networks and '| 1234 x ' in networks and '39,488' in networks
+    assert 'unused' not in networks           # a card no run used
+    assert '12.0 min' in networks
 
 
 def test_report_rerender_is_deterministic(results, tmp_path):
