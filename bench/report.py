@@ -18,6 +18,7 @@ from .atomic import write_text_atomic
 from .comparison import held_to, paper_levels, paper_table, published, published_value
 from .defaults import LEVEL_NAME
 from .rows import KEY
+from .runner import installed_rows
 from .tables import (
     IDENTITY,
     NOTES,
@@ -67,36 +68,6 @@ def load_rows(results_dir: Path, weights_now=None) -> tuple[pd.DataFrame, dict]:
     duplicated = keys.duplicated(keep='first')
     return rows[~duplicated].reset_index(drop=True), {'files': files, 'duplicates': int(duplicated.sum()),
                                                       'stale': stale}
-
-
-def installed_rows(rows: pd.DataFrame, weights_now=None) -> tuple[pd.DataFrame, int]:
-    """Only the rows made by the weights (or parameters) installed now, and how many others were left out.
-
-    The stores keep rows of earlier weights (and rows imported without a weights record); the report
-    compares today's networks with the paper, so such rows never reach it: the same rule by which the
-    runner never reuses them."""
-    from .degradations import make_degradation
-    from .errors import UserError
-    from .runner import load_method
-    if 'weights' not in rows.columns:
-        return rows.iloc[0:0], len(rows)
-    now: dict = {}
-
-    def installed(task: str, method: str, level: float, clip) -> str | None:
-        key = (task, method, float(level), str(clip).lower() == 'true')
-        if key not in now and weights_now is not None:
-            now[key] = weights_now(*key)
-        if key not in now:
-            try:
-                now[key] = load_method(method, task).weights_id(make_degradation(task, level, key[3]))
-            except UserError:   # weights gone, or no network at this level
-                now[key] = None
-        return now[key]
-
-    keep = [installed(task, method, level, clip) == weights for task, method, level, clip, weights
-            in rows[['task', 'method', 'level', 'clip', 'weights']].itertuples(index=False)]
-    keep = pd.Series(keep, index=rows.index)
-    return rows[keep].reset_index(drop=True), int((~keep).sum())
 
 
 def load_runs(results_dir: Path) -> list[tuple[str, dict]]:

@@ -243,7 +243,9 @@ def run(config: RunConfig, argv: list[str], progress: bool = True, command: str 
             from .tables import write_tables
             current = {(config.task, name, float(level)): (weights, config.seed, config.clip_noise)
                        for (name, level), weights in prepared.weights.items()}
-            written = write_tables(select_current(store.frame(), current).drop(columns="written"), out)
+            # rows of weights no longer installed stay in the store but never reach a table
+            frame, _ = installed_rows(store.frame())
+            written = write_tables(select_current(frame, current).drop(columns="written"), out)
     finally:
         store.close()
     # a rerun that computed nothing keeps run.json of the run that made the rows (runs.jsonl gets both)
@@ -251,3 +253,31 @@ def run(config: RunConfig, argv: list[str], progress: bool = True, command: str 
                    argv, keep_existing=computed == 0, command=command)
     totals["tables"] = [str(p) for p in written]
     return totals
+
+
+def installed_rows(rows, weights_now=None) -> tuple[pd.DataFrame, int]:
+    """Only the rows made by the weights (or parameters) installed now, and how many others were left out.
+
+    The stores keep rows of earlier weights (and rows imported without a weights record); the tables and
+    the report show today's networks, so such rows never reach them: the same rule by which a run never
+    reuses them. `weights_now(task, method, level, clip)` overrides the lookup (tests)."""
+    import pandas as pd
+    if 'weights' not in rows.columns:
+        return rows.iloc[0:0], len(rows)
+    now: dict = {}
+
+    def installed(task: str, method: str, level: float, clip) -> str | None:
+        key = (task, method, float(level), str(clip).lower() == 'true')
+        if key not in now and weights_now is not None:
+            now[key] = weights_now(*key)
+        if key not in now:
+            try:
+                now[key] = load_method(method, task).weights_id(make_degradation(task, level, key[3]))
+            except UserError:   # weights gone, or no network at this level
+                now[key] = None
+        return now[key]
+
+    keep = [installed(task, method, level, clip) == weights for task, method, level, clip, weights
+            in rows[['task', 'method', 'level', 'clip', 'weights']].itertuples(index=False)]
+    keep = pd.Series(keep, index=rows.index, dtype=bool)
+    return rows[keep].reset_index(drop=True), int((~keep).sum())

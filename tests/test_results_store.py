@@ -221,6 +221,23 @@ def test_swapped_weights_are_recomputed_and_kept_apart(mirror, tmp_path, capsys)
     assert "(0 computed, 5 reused" in run_fresh()[1]
 
 
+def test_tables_leave_out_other_methods_rows_of_weights_no_longer_installed(mirror, tmp_path, capsys):
+    """A run's tables also show the folder's other methods, but only rows of the weights installed now."""
+    from redbench import runner
+    method = _tiny_net(tmp_path / "w", "tiny-stale", seed=1, task="sr", levels=(2,))
+    out = ["--out", str(tmp_path / "out")]
+    code, _, err = _main(capsys, *SR2[:6], "--methods", method, "--jobs", "1", "--quiet", *out)
+    assert code == 0, err
+    assert "tiny-stale" in (tmp_path / "out" / "table_sr_set5.md").read_text()
+    _tiny_net(tmp_path / "w", "tiny-stale", seed=2, task="sr", levels=(2,))   # retrained since
+    runner.load_method.cache_clear()
+    code, _, err = _main(capsys, *SR2, *out)                                     # bicubic only
+    assert code == 0, err
+    table = (tmp_path / "out" / "table_sr_set5.md").read_text()
+    assert "bicubic" in table and "tiny-stale" not in table
+    assert len(_csv(tmp_path / "out")) == 10                                      # the old rows stay stored
+
+
 def test_untrained_levels_need_the_flag_and_captions_show_present_levels(mirror, tmp_path, capsys):
     method = _tiny_net(tmp_path / "w", "tiny-sr-levels", seed=1, task="sr", levels=(2, 3, 4))
     args = ["--task", "sr", "--datasets", "set5", "--methods", method, "--jobs", "1", "--quiet",
