@@ -483,14 +483,23 @@ def _section_depth(rows, cards) -> str:
     text = ['## Depth: RED30 >= RED20 >= RED10 in Tables 1-5', '',
             'The paper\'s claim that the deeper network does better (sections 4.1-4.2), checked on our per-level '
             'networks cell by cell (mean PSNR as the tables show it). "not run" means there are no rows of that '
-            'depth\'s installed network yet. Patches seen come from each network\'s card: a break between '
-            'networks trained on very different budgets says more about the budget than about depth.', '']
+            'depth\'s installed network yet. Patches seen come from each network\'s card ("A after B": A patches of '
+            'fine-tuning after the B of the single network it started from): a break between networks trained on '
+            'very different budgets says more about the budget than about depth.', '']
     if not cells:
         return '\n'.join(text + ['No per-level RED rows.', ''])
-    seen = {c.name: c.patches_seen for c in cards}
+    by_name = {c.name: c for c in cards}
+
+    def lineage(name: str) -> str:
+        # a fine-tuned network's patches, then those of the network it started from
+        card = by_name.get(name)
+        if card is None:
+            return '?'
+        parent = card.init.split('@')[0] if card.init else None
+        return f"{card.patches_seen:,}" + (f" after {by_name[parent].patches_seen:,}" if parent in by_name else '')
 
     def budget(weights: str) -> str:
-        return ' + '.join(f"{seen[w]:,}" if w in seen else '?' for w in weights.split(', ')) if weights else '-'
+        return ' + '.join(lineage(w) for w in weights.split(', ')) if weights else '-'
 
     lines = []
     for c in cells:
