@@ -485,7 +485,8 @@ def _section_depth(rows, cards) -> str:
             'networks cell by cell (mean PSNR as the tables show it). "not run" means there are no rows of that '
             'depth\'s installed network yet. Patches seen come from each network\'s card ("A after B": A patches of '
             'fine-tuning after the B of the single network it started from): a break between networks trained on '
-            'very different budgets says more about the budget than about depth.', '']
+            'very different budgets says more about the budget than about depth. What was measured about each break '
+            'is in docs/training.md (Where the networks stand).', '']
     if not cells:
         return '\n'.join(text + ['No per-level RED rows.', ''])
     by_name = {c.name: c for c in cards}
