@@ -250,8 +250,10 @@ def noise_level_note(results: Path = ROOT / "reproduce" / "noise-level", weights
     lines = [[f"{level:g}", f"{SECTION_2_2[int(level)]:.2f}" if int(level) in SECTION_2_2 else "–",
               *[cell(m, level) for m in columns]] for level in sorted(set(rows["level"]) | set(SECTION_2_2))]
     return ("Mean PSNR (dB). Paper: the trained model of Burger et al. [1] (one noise level, not stated which) "
-            "on the 14 images, section 2.2. Ours: on Set12 (substitute for the 14 images). The paper's claim: 'the "
-            "parameters trained on a single noise level cannot handle different levels of noises well'.\n\n"
+            "on the 14 images, section 2.2. Ours: on Set12 (substitute for the 14 images); the all-sigma network was "
+            "trained at sigma 10/30/50/70 only, so 20, 40 and 60 are levels neither network saw in training. The "
+            "paper's claim: 'the parameters trained on a single noise level cannot handle different levels of "
+            "noises well'.\n\n"
             + md_table(["sigma", "paper: model of [1], 14 images", *[f"ours: {v}" for v in columns.values()]], lines))
 
 
