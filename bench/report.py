@@ -26,6 +26,7 @@ from .tables import (
     method_label,
     render_single_vs_separate,
     render_table,
+    short_weights,
     summarize,
     write_tables,
 )
@@ -548,11 +549,11 @@ def _section_networks(rows, cards) -> str:
     for e in entries:
         c = e['card']
         planned = f" of {c.patches_planned:,}" if c.patches_planned and c.patches_planned > c.patches_seen else ''
-        init = c.init.split('@')[0] + '@' + c.init.split('@')[1][:12] if c.init and '@' in c.init else c.init
         cells = '; '.join(f"{x['dataset']} {x['level']}: {x['psnr']:.2f}"
                           + (f" / {x['paper']:.2f} ({x['psnr'] - x['paper']:+.2f})" if x['paper'] is not None else '')
                           for x in e['cells'])
-        lines.append([c.name, ', '.join(f'{x:g}' for x in c.levels), init or 'scratch', c.device, c.precision,
+        init = short_weights(c.init) if c.init else 'scratch'
+        lines.append([c.name, ', '.join(f'{x:g}' for x in c.levels), init, c.device, c.precision,
                       f"{c.patches_seen:,}{planned}" + ('' if c.complete else ' (snapshot)'),
                       f"{c.iterations} x {c.batch_size}", _duration(c.wall_seconds),
                       f"{c.val_psnr:.2f}" if c.val_psnr is not None else '-', cells or '-'])

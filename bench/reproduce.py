@@ -131,13 +131,15 @@ def visual_path(task: str, dataset: str, image: str, level) -> Path:
 def visual_note(task: str, dataset: str, image: str, level) -> str:
     """What the grid shows, from the record written beside it: PSNR per panel and the methods left out."""
     import json
+
+    from .tables import short_weights
     record = visual_path(task, dataset, image, level).with_suffix(".json")
     if not record.exists():
         return ""
     drawn = json.loads(record.read_text())
     shown = "; ".join(f"{name} {value:.2f} dB" for name, value in drawn["psnr"].items())
     text = f"PSNR of the whole image: {shown}. Weights: " + ", ".join(
-        w.split("@")[0] + "@" + w.split("@")[1][:12] if "@" in w else w for w in drawn["weights"].values()) + "."
+        short_weights(w) for w in drawn["weights"].values()) + "."
     if drawn.get("left_out"):
         text += (f" Left out, with no trained network at this level yet: {', '.join(drawn['left_out'])}; "
                  "the grid is redrawn when the weights change.")

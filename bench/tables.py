@@ -176,14 +176,15 @@ def _weights_note(sub: pd.DataFrame) -> str:
     parts = []
     for method in sorted(sub['method'].unique(), key=_method_key):
         used = sub[sub['method'] == method].groupby('weights')['level'].unique()
-        names = [f"{_short_weights(w)}" + ('' if len(used) == 1 else
+        names = [f"{short_weights(w)}" + ('' if len(used) == 1 else
                                            f" ({', '.join(f'{float(lv):g}' for lv in sorted(lvls))})")
                  for w, lvls in used.items()]
         parts.append(f"{method} {'; '.join(names)}")
     return ' Weights: ' + ', '.join(parts) + '.'
 
 
-def _short_weights(weights: str) -> str:
+def short_weights(weights: str) -> str:
+    """'name@sha256' as 'name@' and the first 12 hex digits; anything else unchanged."""
     name, _, digest = str(weights).rpartition('@')
     return f"{name}@{digest[:12]}" if name else str(weights)
 
