@@ -10,7 +10,9 @@
 #
 # Settings (environment): OUT (archives; default runs/gpu-results), PLAN, DEVICE (cuda; cpu for the
 # test suite), BUNDLE (gpu_bundle), WORK (scratch, default runs/gpu-campaign), TRAIN_SECONDS (540:
-# training stops there with a checkpoint so that packing always runs), PYTHON.
+# training stops there with a checkpoint so that packing always runs), PYTHON, SEED (the committed networks
+# that already meet their GPU budget are copied in and skipped, and do not come back; default
+# methods/weights, "none" to train the whole plan).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -35,6 +37,10 @@ fi
 if [ "$DEVICE" = cuda ]; then
   "$PY" -c "import torch, sys; torch.cuda.is_available() or sys.exit('CUDA is not available'); print('gpu:', torch.cuda.get_device_name(), 'torch', torch.__version__)" \
     || fail "no usable CUDA device"
+fi
+SEED=${SEED:-methods/weights}
+if [ "$SEED" != none ]; then
+  "$PY" scripts/gpu_unpack.py --seed "$WORK" --plan "$PLAN" --weights-dir "$SEED" || fail "seeding from $SEED failed"
 fi
 ARGS=(--plan "$PLAN" --target gpu --device "$DEVICE" --nice 0 --publish-dir "$WORK/weights" --work-dir "$WORK/work")
 timeout 90 "$PY" run_bench.py train "${ARGS[@]}" --preflight 3 > "$WORK/preflight.log" 2>&1 \

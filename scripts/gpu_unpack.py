@@ -3,6 +3,7 @@
 
     python scripts/gpu_unpack.py /work/.device/<...>      # the folder the device call returned
     python scripts/gpu_unpack.py --pack WORK --plan PLAN --results OUT   # used by gpu_campaign.sh
+    python scripts/gpu_unpack.py --seed WORK --plan PLAN [--weights-dir DIR] # likewise, before training
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ sys.path.insert(0, str(ROOT))
 from redbench.atomic import write_text_atomic  # noqa: E402
 from redbench.errors import UserError  # noqa: E402
 from redbench.methods.weights import WEIGHTS_DIR  # noqa: E402
-from redbench.training.campaign import load_plan, summary_table  # noqa: E402
+from redbench.training.campaign import load_plan, seed_finished, summary_table  # noqa: E402
 from redbench.training.gpu_results import pack, unpack  # noqa: E402
 
 
@@ -28,16 +29,26 @@ def main() -> int:
     parser.add_argument("--pack", metavar="WORK", help="pack the campaign in WORK instead (device side)")
     parser.add_argument("--plan", default=str(ROOT / "campaign" / "plan.toml"))
     parser.add_argument("--results", dest="out", help="with --pack: where the archives go")
+    parser.add_argument("--seed", metavar="WORK", help="copy the networks of --weights-dir that meet their GPU budget "
+                        "into WORK/weights, so the campaign skips them and fine-tunes from them (device side)")
     args = parser.parse_args()
     try:
+        if args.seed:
+            work = Path(args.seed)
+            seeded = seed_finished(load_plan(args.plan), "gpu", Path(args.weights_dir), work / "weights")
+            write_text_atomic(work / "seeded.txt", "".join(f"{name}\n" for name in seeded))
+            print(f"seeded {len(seeded)} networks already at their GPU budget: {', '.join(seeded) or 'none'}")
+            return 0
         if args.pack:
             work = Path(args.pack)
             summary = summary_table(load_plan(args.plan), work / "weights")
             print(summary)
             write_text_atomic(work / "summary.md", summary + "\n")
             logs = sorted(work.glob("work/logs/*.csv")) + sorted(work.glob("work/*/log.csv"))   # finished, in progress
+            seeded = work / "seeded.txt"
+            skip = frozenset(seeded.read_text().split()) if seeded.exists() else frozenset()
             archives = pack(work / "weights", logs, [work / "summary.md", work / "train.log", work / "preflight.log"],
-                            Path(args.out or ROOT / "runs" / "gpu-results"))
+                            Path(args.out or ROOT / "runs" / "gpu-results"), skip)
             print("archives: " + ", ".join(f"{a.name} ({a.stat().st_size / 2**20:.1f} MiB)" for a in archives))
             return 0
         if not args.results:

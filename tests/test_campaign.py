@@ -101,6 +101,8 @@ def test_plan_trains_in_priority_order_finetunes_and_archives(mirror, tmp_path, 
     assert sorted(p.name for p in (tmp_path / "logs").iterdir()) == ["red10-denoise-s30.csv", "red10-denoise-single.csv"]
     (tmp_path / "work" / "red10-denoise-s30").mkdir(parents=True)                 # a checkpoint left behind here
     (tmp_path / "work" / "red10-denoise-s30" / "checkpoint.safetensors").write_bytes(b"old")
+    run_plan(tmp_path / "plan.toml", status_only=True, publish_dir=str(publish))  # shown done, as run_plan sees it
+    assert "| done (stale checkpoint here) |" in capsys.readouterr().out
     run_plan(tmp_path / "plan.toml", niceness=0, publish_dir=str(publish))        # finished: nothing to train
     out = capsys.readouterr().out
     assert "== red10" not in out and "red10-denoise-s30: finished elsewhere; its checkpoint here was dropped." in out

@@ -48,7 +48,7 @@ cpu_patches = 8
 gpu_patches = 8
 train_set = "set5"
 """
-NAMES = ["red10-denoise-s30", "red10-denoise-single", "srcnn-sr"]
+NAMES = ["red10-denoise-s30", "srcnn-sr"]   # trained on the "device"; red10-denoise-single is seeded
 
 
 def test_gpu_campaign_script_on_cpu(mirror, tmp_path):
@@ -60,13 +60,19 @@ def test_gpu_campaign_script_on_cpu(mirror, tmp_path):
     assert prep.returncode == 0, prep.stderr
     assert (tmp_path / "bundle" / "datasets" / "set5").is_dir() and (tmp_path / "bundle" / "datasets" / "bsds500").is_dir()
 
+    # a committed network that already meets its budget is seeded: skipped, fine-tuned from, not sent back
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    for suffix in (".safetensors", ".json"):
+        (seed / f"red10-denoise-single{suffix}").write_bytes((weights.WEIGHTS_DIR / f"red10-denoise-single{suffix}").read_bytes())
     results = tmp_path / "results"
-    env.update(DEVICE="cpu", PLAN=str(plan), BUNDLE=str(tmp_path / "bundle"), WORK=str(tmp_path / "work"),
+    env.update(SEED=str(seed), DEVICE="cpu", PLAN=str(plan), BUNDLE=str(tmp_path / "bundle"), WORK=str(tmp_path / "work"),
                OUT=str(results), PYTHON=sys.executable)
     run = subprocess.run(["bash", str(ROOT / "scripts" / "gpu_campaign.sh")], capture_output=True, text=True,
                          env=env, timeout=600)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "preflight: all 3 networks train." in run.stdout and "plan complete" in run.stdout
+    assert "seeded 1 networks already at their GPU budget: red10-denoise-single" in run.stdout
     assert "| red10-denoise-s30 | CPU" in run.stdout and "patches/s" in run.stdout
 
     archives = sorted(results.iterdir())
@@ -77,16 +83,20 @@ def test_gpu_campaign_script_on_cpu(mirror, tmp_path):
         assert sorted(tar.getnames()) == sorted(f"{n}{s}" for n in NAMES for s in (".json", ".safetensors"))
     with tarfile.open(results / "logs.tar.gz") as tar:
         assert {f"logs/{n}.csv" for n in NAMES} | {"summary.md", "train.log", "preflight.log"} <= set(tar.getnames())
+    s30 = weights.read_card("red10-denoise-s30", tmp_path / "work" / "weights")
+    assert s30.init.startswith("red10-denoise-single@" + weights.read_card("red10-denoise-single", seed).sha256[:8])
 
     unpack = [sys.executable, str(ROOT / "scripts" / "gpu_unpack.py"), str(results),
               "--weights-dir", str(tmp_path / "weights"), "--log-dir", str(tmp_path / "logs")]
     done = subprocess.run(unpack, capture_output=True, text=True, env=env)
-    assert done.returncode == 0 and "unpacked 3 networks" in done.stdout, done.stderr
+    assert done.returncode == 0 and "unpacked 2 networks" in done.stdout, done.stderr
     for name in NAMES:
         state, card = weights.load(name, tmp_path / "weights")
         assert card.device.startswith("CPU") and card.patches_seen == 8 and card.storage == "float16"
         assert all(v.dtype == torch.float32 for v in state.values())
-    assert {p.name for p in (tmp_path / "logs").iterdir()} >= {f"{n}.csv" for n in NAMES} | {"summary.md"}
+    assert {p.name for p in (tmp_path / "logs").iterdir()} >= {f"{n}.csv" for n in NAMES}
+    assert {p.name.split("-", 1)[1] for p in (tmp_path / "logs" / "runs").iterdir()} == {"summary.md", "train.log",
+                                                                                          "preflight.log"}
 
     # a damaged archive is refused in one line
     data = bytearray((results / "weights-1.tar").read_bytes())

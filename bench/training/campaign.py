@@ -140,6 +140,19 @@ def is_finished(entry: PlanEntry, target: str, publish_dir: Path) -> bool:
     return bool(card and card.complete and card.patches_seen >= entry.patches(target))
 
 
+def seed_finished(plan: Plan, target: str, source: Path, dest: Path) -> list[str]:
+    """Copy the networks of `source` that already meet their `target` budget into `dest`, so that a campaign
+    publishing into `dest` (the GPU one, on a bare machine) skips them and fine-tunes from them."""
+    seeded = []
+    dest.mkdir(parents=True, exist_ok=True)
+    for entry in plan.ordered():
+        if is_finished(entry, target, source) and not (dest / f"{entry.name}.json").exists():
+            for suffix in (".safetensors", ".json"):   # the card last: a card means its weights are there
+                copy_atomic(source / f"{entry.name}{suffix}", dest / f"{entry.name}{suffix}")
+            seeded.append(entry.name)
+    return seeded
+
+
 def run_plan(path: str | Path, status_only: bool = False, target: str = "cpu", niceness: int = 19,
              data_dir: str | None = None, device: str = "auto", publish_dir: str | None = None,
              out_dir: Path | None = None, only: list[str] | None = None, preflight_steps: int = 0) -> None:
@@ -232,8 +245,9 @@ def _progress(entry: PlanEntry, plan: Plan, target: str, target_dir: Path, work_
             vals = [float(r["val_psnr"]) for r in rows if r.get("val_psnr")]
             val = vals[-1] if vals else None
     device = card.device if card else "-"
-    if card and card.complete and card.patches_seen >= entry.patches(target) and not (work_dir / entry.name).exists():
-        return "done", card.patches_seen, card.val_psnr, device
+    if is_finished(entry, target, target_dir):   # as run_plan decides; it drops a checkpoint left here
+        stale = (work_dir / entry.name).exists()
+        return ("done (stale checkpoint here)" if stale else "done"), card.patches_seen, card.val_psnr, device
     if (work_dir / entry.name / "checkpoint.safetensors").exists():
         return ("training, snapshot published" if card else "training"), seen, val, device
     if card and card.complete:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import tarfile
+import time
 from pathlib import Path
 
 from redbench.atomic import atomic_path
@@ -20,12 +21,16 @@ MAX_FILES, MAX_FILE_BYTES, MAX_TOTAL_BYTES = 8, 16 * 2**20, 64 * 2**20
 ARCHIVE_ROOM = MAX_FILE_BYTES - 2**20   # tar headers and padding
 
 
-def pack(weights_dir: Path, logs: list[Path], extra: list[Path], results: Path) -> list[Path]:
-    """weights-<n>.tar (each network's .safetensors + .json together) and logs.tar.gz, in `results`."""
+def pack(weights_dir: Path, logs: list[Path], extra: list[Path], results: Path,
+         skip: frozenset[str] = frozenset()) -> list[Path]:
+    """weights-<n>.tar (each network's .safetensors + .json together) and logs.tar.gz, in `results`;
+    the networks named in `skip` (seeded from the repository, not trained here) stay behind."""
     results.mkdir(parents=True, exist_ok=True)
     groups: list[list[Path]] = [[]]
     size = 0
     for card in sorted(weights_dir.glob("*.json")):
+        if card.stem in skip:
+            continue
         files = [card.with_suffix(".safetensors"), card]
         group_size = sum(f.stat().st_size for f in files if f.exists())
         if groups[-1] and size + group_size > ARCHIVE_ROOM:
@@ -75,7 +80,9 @@ def _write(target: Path, data: bytes) -> None:
 
 
 def unpack(results: Path, weights_dir: Path, log_dir: Path) -> list[str]:
-    """Verified weights and cards into `weights_dir`, logs into `log_dir`; returns the network names."""
+    """Verified weights and cards into `weights_dir`, logs into `log_dir`; returns the network names.
+    Each network's log replaces the one of the network it replaces; the run's own files (summary,
+    train.log, preflight.log) go to `log_dir/runs/<archive time>-<name>`, so earlier runs keep theirs."""
     archives = sorted(results.glob("weights-*.tar"))
     if not archives:
         raise UserError(f"no weights-*.tar archives in {results}; give the folder the GPU campaign wrote to.")
@@ -97,8 +104,10 @@ def unpack(results: Path, weights_dir: Path, log_dir: Path) -> list[str]:
             names.append(stem)
     logs = results / "logs.tar.gz"
     if logs.exists():
+        stamp = time.strftime("%Y%m%dT%H%MZ", time.gmtime(logs.stat().st_mtime))
         for name, data in _members(logs):
-            _write(log_dir / Path(name).name, data)
+            per_network = name.startswith("logs/")
+            _write(log_dir / Path(name).name if per_network else log_dir / "runs" / f"{stamp}-{Path(name).name}", data)
     return sorted(names)
 
 
