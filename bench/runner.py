@@ -15,6 +15,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from .checks import check_out_dir
 from .cluster import backend_context
@@ -23,6 +24,9 @@ from .degradations import Degradation, make_degradation, noise_seed
 from .errors import UserError
 from .rows import ResultStore, row_key, select_current
 from .runinfo import dataset_record, write_run_json
+
+if TYPE_CHECKING:   # pandas loads lazily: listing methods must not pay for it
+    import pandas as pd
 
 
 @dataclass(frozen=True)

@@ -53,8 +53,10 @@ def main() -> int:
             return 0
         if not args.results:
             raise UserError("give the folder with the campaign's archives.")
-        names = unpack(Path(args.results), Path(args.weights_dir), Path(args.log_dir))
+        names, kept = unpack(Path(args.results), Path(args.weights_dir), Path(args.log_dir))
         print(f"unpacked {len(names)} networks into {args.weights_dir}: {', '.join(names)}")
+        if kept:
+            print(f"kept the finished {', '.join(kept)}: the campaign sent back only unfinished snapshots of them")
         return 0
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)

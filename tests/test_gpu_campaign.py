@@ -134,3 +134,21 @@ def test_vector_patches_are_aligned_crops_under_one_dihedral_transform(mirror, t
             assert (inp - tgt).flat[0] in (0.0, 0.25)
         else:
             assert 5 < 255 * np.std(inp - tgt) < 80                         # noised at sigma 10 or 50 (of 255)
+
+
+def test_unpack_keeps_a_finished_network_over_an_unfinished_snapshot(tmp_path):
+    """A call cut off mid-network sends back its last snapshot; that must not replace a finished network here."""
+    import json
+
+    from redbench.training.gpu_results import pack, unpack
+    name = "red10-denoise-s30"
+    sent, here = tmp_path / "sent", tmp_path / "here"
+    for folder, complete in ((sent, False), (here, True)):
+        folder.mkdir()
+        (folder / f"{name}.safetensors").write_bytes((weights.WEIGHTS_DIR / f"{name}.safetensors").read_bytes())
+        card = json.loads((weights.WEIGHTS_DIR / f"{name}.json").read_text())
+        (folder / f"{name}.json").write_text(json.dumps(dict(card, complete=complete)))
+    pack(sent, [], [], tmp_path / "results")
+    assert unpack(tmp_path / "results", here, tmp_path / "logs") == ([], [name])
+    assert weights.read_card(name, here).complete
+    assert unpack(tmp_path / "results", tmp_path / "empty", tmp_path / "logs") == ([name], [])   # nothing to keep

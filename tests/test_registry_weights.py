@@ -25,7 +25,6 @@ def test_reported_only_and_task_mismatch():
 
 
 def test_classical_methods_restore():
-    rng = np.random.default_rng(0)
     clean = np.tile(np.linspace(40, 200, 48), (48, 1))
     d = GaussianNoise(30)
     noisy = d.apply(clean, 1)

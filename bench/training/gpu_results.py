@@ -79,14 +79,15 @@ def _write(target: Path, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
-def unpack(results: Path, weights_dir: Path, log_dir: Path) -> list[str]:
-    """Verified weights and cards into `weights_dir`, logs into `log_dir`; returns the network names.
+def unpack(results: Path, weights_dir: Path, log_dir: Path) -> tuple[list[str], list[str]]:
+    """Verified weights and cards into `weights_dir`, logs into `log_dir`; returns (networks unpacked,
+    networks kept): a snapshot of a network the call cut off never replaces a finished one here.
     Each network's log replaces the one of the network it replaces; the run's own files (summary,
     train.log, preflight.log) go to `log_dir/runs/<archive time>-<name>`, so earlier runs keep theirs."""
     archives = sorted(results.glob("weights-*.tar"))
     if not archives:
         raise UserError(f"no weights-*.tar archives in {results}; give the folder the GPU campaign wrote to.")
-    names = []
+    names, kept = [], []
     for archive in archives:
         files = dict((Path(name).name, data) for name, data in _members(archive))
         for name, data in files.items():
@@ -99,6 +100,9 @@ def unpack(results: Path, weights_dir: Path, log_dir: Path) -> list[str]:
             card = weights_io.ModelCard(**json.loads(data))
             if bytes_sha256(blob) != card.sha256:
                 raise UserError(f"{stem} in {archive.name} does not match its card's sha256; the archive is damaged.")
+            if not card.complete and (weights_dir / name).exists() and weights_io.read_card(stem, weights_dir).complete:
+                kept.append(stem)
+                continue
             _write(weights_dir / f"{stem}.safetensors", blob)
             _write(weights_dir / name, data)
             names.append(stem)
@@ -108,7 +112,7 @@ def unpack(results: Path, weights_dir: Path, log_dir: Path) -> list[str]:
         for name, data in _members(logs):
             per_network = name.startswith("logs/")
             _write(log_dir / Path(name).name if per_network else log_dir / "runs" / f"{stamp}-{Path(name).name}", data)
-    return sorted(names)
+    return sorted(names), sorted(kept)
 
 
 def read_member(archive: Path, name: str) -> bytes:
