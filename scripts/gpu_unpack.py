@@ -56,7 +56,8 @@ def main() -> int:
         names, kept = unpack(Path(args.results), Path(args.weights_dir), Path(args.log_dir))
         print(f"unpacked {len(names)} networks into {args.weights_dir}: {', '.join(names)}")
         if kept:
-            print(f"kept the finished {', '.join(kept)}: the campaign sent back only unfinished snapshots of them")
+            print(f"kept the installed {', '.join(kept)}: what came back was an unfinished snapshot or scored lower on "
+                  f"the validation crops (the logs of both are kept)")
         return 0
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)

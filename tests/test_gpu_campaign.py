@@ -136,19 +136,28 @@ def test_vector_patches_are_aligned_crops_under_one_dihedral_transform(mirror, t
             assert 5 < 255 * np.std(inp - tgt) < 80                         # noised at sigma 10 or 50 (of 255)
 
 
-def test_unpack_keeps_a_finished_network_over_an_unfinished_snapshot(tmp_path):
-    """A call cut off mid-network sends back its last snapshot; that must not replace a finished network here."""
+@pytest.mark.parametrize("arrived, installed, replaced", [
+    (dict(complete=False), {}, False),                              # a snapshot of a network the call cut off
+    ({}, dict(val_psnr=27.5), False),                               # lower on the same validation crops
+    ({}, dict(val_psnr=26.5), True),                                # higher
+    ({}, dict(val_psnr=27.5, val_protocol="other crops"), True),    # not comparable: the new one goes in
+    ({}, dict(complete=False, val_psnr=27.5), True),                # the installed one is itself a snapshot
+])
+def test_unpack_replaces_an_installed_network_only_by_a_better_one(tmp_path, arrived, installed, replaced):
+    """More patches are not enough (a GPU budget at batch 128 is fewer updates than a CPU one at batch 16):
+    a network that came back replaces the installed one only when it is finished and validates higher."""
     import json
 
     from redbench.training.gpu_results import pack, unpack
     name = "red10-denoise-s30"
     sent, here = tmp_path / "sent", tmp_path / "here"
-    for folder, complete in ((sent, False), (here, True)):
+    base = dict(json.loads((weights.WEIGHTS_DIR / f"{name}.json").read_text()), complete=True, val_psnr=27.0)
+    for folder, changes in ((sent, arrived), (here, installed)):
         folder.mkdir()
         (folder / f"{name}.safetensors").write_bytes((weights.WEIGHTS_DIR / f"{name}.safetensors").read_bytes())
-        card = json.loads((weights.WEIGHTS_DIR / f"{name}.json").read_text())
-        (folder / f"{name}.json").write_text(json.dumps(dict(card, complete=complete)))
+        (folder / f"{name}.json").write_text(json.dumps(dict(base, **changes)))
     pack(sent, [], [], tmp_path / "results")
-    assert unpack(tmp_path / "results", here, tmp_path / "logs") == ([], [name])
-    assert weights.read_card(name, here).complete
-    assert unpack(tmp_path / "results", tmp_path / "empty", tmp_path / "logs") == ([name], [])   # nothing to keep
+    before = (here / f"{name}.json").read_text()
+    assert unpack(tmp_path / "results", here, tmp_path / "logs") == (([name], []) if replaced else ([], [name]))
+    assert (here / f"{name}.json").read_text() == ((sent / f"{name}.json").read_text() if replaced else before)
+    assert unpack(tmp_path / "results", tmp_path / "empty", tmp_path / "logs") == ([name], [])   # nothing installed
