@@ -1,12 +1,25 @@
-"""SRCNN-style baseline (9-5-5) trained by this repository on the same Y-channel bicubic inputs."""
+"""SRCNN-style baseline (9-5-5) trained by this repository on the same Y-channel bicubic inputs.
+
+`srcnn` is one network per scale, as Dong et al. trained it and as the paper's Tables 3-5 quote it (weights
+`srcnn-sr-x<scale>`); `srcnn-single` is one network for all scales (weights `srcnn-sr`), from which the per-scale
+ones are fine-tuned. A 3-layer network that maps the whole image, not a residual, gives up most of its x2 gain
+when it has to serve x3 and x4 too (docs/training.md, Where the networks stand).
+"""
 from __future__ import annotations
 
 from .base import register_method
-from .red import TrainedNetwork
+from .red import PerLevelNetwork, TrainedNetwork
 
 
-@register_method("srcnn", tasks=("sr",), ensemble=True, description="SRCNN 9-5-5, trained here, weights srcnn-sr")
-def srcnn(task: str = "sr") -> TrainedNetwork:
-    method = TrainedNetwork("srcnn", task, "srcnn-sr")
+@register_method("srcnn", tasks=("sr",), ensemble=True,
+                 description="SRCNN 9-5-5, trained here, one network per scale, weights srcnn-sr-x<scale>")
+def srcnn(task: str = "sr") -> PerLevelNetwork:
+    return PerLevelNetwork("srcnn", task, "srcnn-sr")
+
+
+@register_method("srcnn-single", tasks=("sr",), ensemble=True,
+                 description="SRCNN 9-5-5, trained here, one network for all scales, weights srcnn-sr")
+def srcnn_single(task: str = "sr") -> TrainedNetwork:
+    method = TrainedNetwork("srcnn-single", task, "srcnn-sr")
     method.margin = 8
     return method

@@ -96,3 +96,14 @@ def test_networks_are_built_by_the_architecture_registry(tmp_path):
         build_network("red", {"depth": 10, "kernel": 5})
     with pytest.raises(UserError, match="unknown model 'unet3'"):
         training_network("unet3")
+
+
+def test_srcnn_is_one_network_per_scale_and_srcnn_single_one_for_all():
+    """Tables 3-5 quote SRCNN per scale (Dong et al.); the all-scale network is srcnn-single."""
+    from redbench.degradations import BicubicSR
+    per_scale, single = get_method("srcnn", "sr"), get_method("srcnn-single", "sr")
+    assert per_scale.trained_levels() == (2, 3, 4)
+    for scale in (2, 3, 4):
+        card = weights.read_card(f"srcnn-sr-x{scale}")
+        assert per_scale.weights_id(BicubicSR(scale)) == f"srcnn-sr-x{scale}@{card.sha256}" and card.levels == [scale]
+    assert single.weights_id(BicubicSR(3)) == f"srcnn-sr@{weights.read_card('srcnn-sr').sha256}"
