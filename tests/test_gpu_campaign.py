@@ -156,8 +156,11 @@ def test_unpack_replaces_an_installed_network_only_by_a_better_one(tmp_path, arr
         folder.mkdir()
         (folder / f"{name}.safetensors").write_bytes((weights.WEIGHTS_DIR / f"{name}.safetensors").read_bytes())
         (folder / f"{name}.json").write_text(json.dumps(dict(base, **changes)))
-    pack(sent, [], [], tmp_path / "results")
+    (sent / f"{name}.csv").write_text("step,patches\n1,8\n")
+    pack(sent, [sent / f"{name}.csv"], [], tmp_path / "results")
     before = (here / f"{name}.json").read_text()
     assert unpack(tmp_path / "results", here, tmp_path / "logs") == (([name], []) if replaced else ([], [name]))
     assert (here / f"{name}.json").read_text() == ((sent / f"{name}.json").read_text() if replaced else before)
+    assert (tmp_path / "logs" / f"{name}.csv").exists() == replaced   # a kept-out network's log goes to runs/
+    assert len(list((tmp_path / "logs").glob(f"runs/*-{name}.csv"))) == (not replaced)
     assert unpack(tmp_path / "results", tmp_path / "empty", tmp_path / "logs") == ([name], [])   # nothing installed

@@ -95,8 +95,9 @@ def keeps_installed(installed: weights_io.ModelCard, arrived: weights_io.ModelCa
 def unpack(results: Path, weights_dir: Path, log_dir: Path) -> tuple[list[str], list[str]]:
     """Verified weights and cards into `weights_dir`, logs into `log_dir`; returns (networks unpacked,
     networks kept, see `keeps_installed`).
-    Each network's log replaces the one of the network it replaces; the run's own files (summary,
-    train.log, preflight.log) go to `log_dir/runs/<archive time>-<name>`, so earlier runs keep theirs."""
+    The log of each network put in place replaces the one of the network it replaces; the logs of the networks
+    kept out and the run's own files (summary, train.log, preflight.log) go to `log_dir/runs/<archive time>-<name>`,
+    so the installed networks and earlier runs keep theirs."""
     archives = sorted(results.glob("weights-*.tar"))
     if not archives:
         raise UserError(f"no weights-*.tar archives in {results}; give the folder the GPU campaign wrote to.")
@@ -123,8 +124,8 @@ def unpack(results: Path, weights_dir: Path, log_dir: Path) -> tuple[list[str], 
     if logs.exists():
         stamp = time.strftime("%Y%m%dT%H%MZ", time.gmtime(logs.stat().st_mtime))
         for name, data in _members(logs):
-            per_network = name.startswith("logs/")
-            _write(log_dir / Path(name).name if per_network else log_dir / "runs" / f"{stamp}-{Path(name).name}", data)
+            installed = name.startswith("logs/") and Path(name).stem not in kept   # beside its network's weights
+            _write(log_dir / Path(name).name if installed else log_dir / "runs" / f"{stamp}-{Path(name).name}", data)
     return sorted(names), sorted(kept)
 
 
