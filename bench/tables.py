@@ -64,6 +64,22 @@ def method_label(method: str) -> str:
     return method
 
 
+def method_labels(methods: list[str]) -> dict[str, str]:
+    """Column headers for methods shown side by side: two trained networks whose weights share a name (two runs'
+    `net:runs/a/red10` and `net:runs/b/red10`) get as much of their paths as tells them apart."""
+    labels = {m: method_label(m) for m in methods}
+    for label in {v for v in labels.values() if list(labels.values()).count(v) > 1}:
+        clashing = [m for m in methods if labels[m] == label]
+        parts = {m: Path(m[4:].rstrip('+')).parts for m in clashing}
+        depth = 2
+        while depth < max(len(p) for p in parts.values()) and \
+                len({p[-depth:] for p in parts.values()}) < len(clashing):
+            depth += 1
+        for m in clashing:
+            labels[m] = f"net {'/'.join(parts[m][-depth:])}{'+' if m.endswith('+') else ''}"
+    return labels
+
+
 def _published(table, dataset, method, level, attr) -> Optional[float]:
     entry = published(table, dataset, method, level)
     return None if entry is None else getattr(entry, attr)
@@ -230,7 +246,8 @@ def render_table(rows: pd.DataFrame, task: str, dataset: str, fmt: str = 'markdo
     # the paper's other columns keep their own headers; a column of ours carries its published value instead
     columns = [(f"{header} (paper)", _paper_cells(table, dataset, m, levels))
                for m, header in headers.items() if m not in {paper_method(o) for o in ours}]
-    columns += [(method_label(m), _our_cells(summ, m, table, dataset, levels)) for m in ours]
+    labels = method_labels(ours)
+    columns += [(labels[m], _our_cells(summ, m, table, dataset, levels)) for m in ours]
     identity = IDENTITY.get(task)
     if table is None:
         head, body = f"{task} results on {dataset}.", "All numbers are ours; the paper has no table for this dataset."

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from redbench.comparison import paper_levels, published_value
-from redbench.tables import method_label, render_single_vs_separate, render_table, summarize, write_tables
+from redbench.tables import method_label, method_labels, render_single_vs_separate, render_table, summarize, write_tables
 
 # (dataset, method, level) -> PSNR of images a and b; SSIM is psnr / 40 for simplicity.
 _PSNR = {
@@ -202,3 +202,11 @@ def test_published_value_holds_each_model_to_its_table():
     assert published_value('sr', 'set14', 'red10-single', 3, 'psnr') is None           # the paper has no such model
     assert published_value('sr', 'set5', 'bicubic', 2, 'psnr') is None                 # nor a bicubic column
     assert published_value('denoise', 'bsd68', 'bm3d', 30, 'psnr') is None             # nor a BSD68 table
+
+
+def test_two_networks_with_the_same_weights_name_get_columns_told_apart():
+    runs = ['net:runs/ab/fp32/srcnn-sr', 'net:runs/ab/bf16/srcnn-sr', 'net:runs/ab/bf16/srcnn-sr+', 'red30']
+    assert method_labels(runs) == {'net:runs/ab/fp32/srcnn-sr': 'net fp32/srcnn-sr',
+                                   'net:runs/ab/bf16/srcnn-sr': 'net bf16/srcnn-sr',
+                                   'net:runs/ab/bf16/srcnn-sr+': 'net srcnn-sr+', 'red30': 'red30'}
+    assert method_labels(['net:a/x/n', 'net:b/x/n']) == {'net:a/x/n': 'net a/x/n', 'net:b/x/n': 'net b/x/n'}
