@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -56,11 +57,12 @@ def _method_key(method: str):
     return (2, 0, method)
 
 
-def method_label(method: str) -> str:
-    """Column header for one of our methods: experiment networks ('net:<path>') by their weights' name."""
+def method_label(method: str, path_parts: int = 1) -> str:
+    """Column header for one of our methods: experiment networks ('net:<path>') by their weights' name, or by the
+    last `path_parts` components of their path."""
     if method.startswith('net:'):
         plus = '+' if method.endswith('+') else ''
-        return f"net {Path(method[4:].rstrip('+')).name}{plus}"
+        return f"net {'/'.join(Path(method[4:].rstrip('+')).parts[-path_parts:])}{plus}"
     return method
 
 
@@ -68,15 +70,13 @@ def method_labels(methods: list[str]) -> dict[str, str]:
     """Column headers for methods shown side by side: two trained networks whose weights share a name (two runs'
     `net:runs/a/red10` and `net:runs/b/red10`) get as much of their paths as tells them apart."""
     labels = {m: method_label(m) for m in methods}
-    for label in {v for v in labels.values() if list(labels.values()).count(v) > 1}:
+    counts = Counter(labels.values())
+    for label in [v for v, n in counts.items() if n > 1]:
         clashing = [m for m in methods if labels[m] == label]
-        parts = {m: Path(m[4:].rstrip('+')).parts for m in clashing}
-        depth = 2
-        while depth < max(len(p) for p in parts.values()) and \
-                len({p[-depth:] for p in parts.values()}) < len(clashing):
-            depth += 1
-        for m in clashing:
-            labels[m] = f"net {'/'.join(parts[m][-depth:])}{'+' if m.endswith('+') else ''}"
+        longest = max(len(Path(m[4:].rstrip('+')).parts) for m in clashing)
+        parts = next((n for n in range(2, longest) if len({method_label(m, n) for m in clashing}) == len(clashing)),
+                     longest)
+        labels.update({m: method_label(m, parts) for m in clashing})
     return labels
 
 
