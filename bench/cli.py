@@ -16,6 +16,7 @@ import argparse
 import os
 import sys
 
+from .defaults import DEVICES
 from .errors import UserError
 
 SUBCOMMANDS = ("eval", "train", "reproduce", "list", "fetch")   # COMMANDS below, in this order
@@ -73,6 +74,9 @@ def _cluster(parser) -> None:
                         help="dask scheduler / ray address (default: $DASK_SCHEDULER_ADDRESS / $RAY_ADDRESS, "
                              "else a local cluster)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--device", choices=DEVICES, default="auto",
+                        help="where RED and SRCNN networks run (fp32, tiled and x8 as on the CPU): auto = a CUDA GPU "
+                             "when torch sees one, else the CPU; metrics are always computed on the CPU")
 
 
 def _eval_flags(p) -> None:
@@ -214,7 +218,8 @@ def config_from_args(args: argparse.Namespace, notes: list[str] | None = None):
         raise UserError(f"--jobs must be >= 0 (0 = all cores), got {args.jobs}.")
     return RunConfig(task=args.task, levels=levels, datasets=[folder_name(d) for d in datasets], methods=methods,
                      out=args.out, jobs=args.jobs, seed=args.seed, clip_noise=args.clip_noise, data_dir=args.data_dir,
-                     backend=args.backend, scheduler=args.scheduler, allow_untrained_levels=args.allow_untrained_levels)
+                     backend=args.backend, scheduler=args.scheduler, allow_untrained_levels=args.allow_untrained_levels,
+                     device=args.device)
 
 
 def trained_defaults(task: str, levels: list, names: list[str], notes: list[str]) -> list[str]:
@@ -278,7 +283,7 @@ def _reproduce(args, argv: list[str], command: str) -> int:
             raise UserError(f"--jobs must be >= 0 (0 = all cores), got {args.jobs}.")
         report = reproduce(args.jobs, args.data_dir, train=not args.no_train, force_figures=args.force_figures,
                            argv=argv, budget_scale=args.budget_scale, backend=args.backend, scheduler=args.scheduler,
-                           progress=False if args.quiet else None, command=command)
+                           progress=False if args.quiet else None, command=command, device=args.device)
     print(f"report written: {report}")
     return 0
 

@@ -14,3 +14,6 @@ LEVEL_NAME = {"denoise": "sigma", "sr": "scale"}
 def levels_text(task: str) -> str:
     """'10,30,50,70' or '2,3,4': the default levels as a command line writes them."""
     return ",".join(str(level) for level in PAPER_LEVELS[task])
+
+# where networks run: auto = a CUDA GPU when torch sees one, else the CPU (methods/torch_inference.resolve_device)
+DEVICES = ("auto", "cpu", "cuda")

@@ -17,6 +17,8 @@ from .analysis import paired_difference, runtime_table
 from .atomic import write_text_atomic
 from .comparison import held_to, paper_levels, paper_table, published, published_value
 from .defaults import LEVEL_NAME
+from .markdown import md_table
+from .released import section as released_section
 from .rows import KEY
 from .runner import installed_rows
 from .tables import (
@@ -105,14 +107,6 @@ def _rel(path: Path, root: Path) -> str:
 
 
 # ---------------------------------------------------------------- markdown helpers
-
-def md_table(headers: list[str], lines: list[list]) -> str:
-    def esc(x):
-        return str(x).replace('|', r'\|')
-    out = ['| ' + ' | '.join(esc(h) for h in headers) + ' |', '|' + '---|' * len(headers)]
-    out += ['| ' + ' | '.join(esc(c) for c in line) + ' |' for line in lines]
-    return '\n'.join(out) + '\n'
-
 
 def _duration(seconds) -> str:
     seconds = float(seconds)
@@ -604,6 +598,7 @@ def render_report_text(results_dir: Path, context: dict | None = None) -> str:
         head += [context['summary'], '']
     sections = [_section_runs(runs, row_info, context), _section_data(rows, runs),
                 _section_protocol(rows, results_dir), _section_tables(rows), _section_single(rows),
+                released_section(rows, cards),
                 _section_identity(rows), _section_figures(context), _section_paired(rows, n_boot, seed),
                 _section_runtime(rows, runs), _section_below(rows), _section_depth(rows, cards),
                 _section_networks(rows, cards), _section_deviations(rows, cards, context)]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .defaults import DATASETS, PAPER_LEVELS
 from .errors import UserError
+from .released import FOLDER as RELEASED_FOLDER
 from .runner import RunConfig, run
 
 ROOT = Path("results")
@@ -37,7 +38,9 @@ def fourteen_available(data_dir: str | None) -> bool:
 def evaluation_runs(data_dir: str | None) -> list[tuple[str, RunConfig]]:
     """(folder, config) for every evaluation the report needs; the Table 1 set depends on the data at hand."""
     table1 = "fourteen" if fourteen_available(data_dir) else "set12"
-    d, s = ROOT / "reproduce" / "denoise", ROOT / "reproduce" / "sr"
+    d, s, r = ROOT / "reproduce" / "denoise", ROOT / "reproduce" / "sr", ROOT / RELEASED_FOLDER
+    # the authors' released architecture joins the released-networks section once its networks are trained
+    c128 = [m for m in ("red30-c128",) if not runnable_methods("denoise", 50, [m])[1]]
     # most important first, so a run cut short still has the main tables
     return [
         # 'noisy' and 'bicubic' are the identity baselines: what doing nothing scores, in every table
@@ -46,6 +49,8 @@ def evaluation_runs(data_dir: str | None) -> list[tuple[str, RunConfig]]:
         # Tables 6-7: one network for all levels
         ("denoise", RunConfig("denoise", SIGMAS, [table1, "bsd200-half"], ["red30-single"], out=str(d))),
         ("sr", RunConfig("sr", SCALES, SR_SETS, ["red30-single"], out=str(s))),
+        # the section "Against the authors' released networks": BSD68, where later papers measured the release
+        ("released", RunConfig("denoise", SIGMAS, ["bsd68"], ["noisy", "bm3d", "red30", *c128], out=str(r))),
         # the section 2.2 experiment measures networks away from the levels they were trained for, on purpose
         ("noise-level", RunConfig("denoise", NOISE_SIGMAS, ["set12"], ["noisy", "red10-single", NOISE_NET],
                                   out=str(ROOT / "reproduce" / "noise-level"), allow_untrained_levels=True)),
@@ -55,6 +60,8 @@ def evaluation_runs(data_dir: str | None) -> list[tuple[str, RunConfig]]:
         ("sr", RunConfig("sr", SCALES, ["set5", "set14"], ["red30+", "red30-single+"], out=str(s))),
         ("denoise", RunConfig("denoise", SIGMAS, ["bsd200-half"], ["red30+", "red30-single+"], out=str(d))),
         ("sr", RunConfig("sr", SCALES, ["bsd100"], ["red30+", "red30-single+"], out=str(s))),
+        ("released", RunConfig("denoise", SIGMAS, ["bsd68"], ["red30+", *(f"{m}+" for m in c128)], out=str(r))),
+        *(("released", RunConfig("denoise", [50], ["set12"], [m, f"{m}+"], out=str(r))) for m in c128),
     ]
 
 
@@ -148,7 +155,8 @@ def visual_note(task: str, dataset: str, image: str, level) -> str:
 
 def reproduce(jobs: int = 0, data_dir: str | None = None, train: bool = True, force_figures: bool = False,
               argv: list[str] | None = None, budget_scale: float = 1.0, backend: str = "loky",
-              scheduler: str | None = None, progress: bool | None = None, command: str = "redbench reproduce") -> Path:
+              scheduler: str | None = None, progress: bool | None = None, command: str = "redbench reproduce",
+              device: str = "auto") -> Path:
     """Train the missing experiments, evaluate the missing rows (on `backend`), then write_report."""
     from .experiments import EXPERIMENTS, is_done, run_experiment
     for exp in EXPERIMENTS:
@@ -160,6 +168,7 @@ def reproduce(jobs: int = 0, data_dir: str | None = None, train: bool = True, fo
         run_experiment(exp, data_dir, scale=budget_scale)
     for label, config in evaluation_runs(data_dir):
         config.jobs, config.data_dir, config.backend, config.scheduler = jobs, data_dir, backend, scheduler
+        config.device = device
         _say(f"evaluating {label}: {','.join(config.methods)} on {','.join(config.datasets)}")
         totals = run(config, argv or [], progress=sys.stderr.isatty() if progress is None else progress,
                      command=command)
@@ -212,7 +221,7 @@ def fig3c_note(results: Path = ROOT / "experiments") -> str:
     """The caption's end-of-training PSNR beside our last validation PSNR, curve by curve."""
     from redbench.methods.paper_numbers import FIGURE_3C
 
-    from .report import md_table
+    from .markdown import md_table
     ours = {curve: _last_validation(name, results) for curve, name in FIG3C_OURS.items()}
     lines = [[curve, f"{paper:.2f}", f"{ours[curve][1]:.2f}", ours[curve][0], FIG3C_OURS[curve]]
              for curve, paper in FIGURE_3C]
@@ -241,7 +250,7 @@ def noise_level_note(results: Path = ROOT / "reproduce" / "noise-level", weights
     """Section 2.2: the paper's single-level model ([1], 14 images) beside our networks and the noisy input."""
     from redbench.methods.paper_numbers import SECTION_2_2
 
-    from .report import md_table
+    from .markdown import md_table
     from .tables import summarize
     rows = noise_level_rows(results, weights_now)
     means = summarize(rows[rows["dataset"] == "set12"]).set_index(["method", "level"])["psnr"]

@@ -32,13 +32,15 @@ from .errors import UserError
 
 DB_NAME = "rows.sqlite"
 CSV_NAME = "rows.csv"
-# rows.csv columns: the historical ones, then the weights that produced the row
+# rows.csv columns: the historical ones, then the weights that produced the row and the device that ran it
 COLUMNS = ["task", "dataset", "image", "method", "level", "psnr", "ssim", "seconds",
-           "seed", "noise_seed", "clip", "worker", "weights"]
+           "seed", "noise_seed", "clip", "worker", "weights", "device"]
 # one table cell per KEY (what older readers dedupe on); the store's own key adds the weights
 KEY = ["task", "dataset", "image", "method", "level", "seed", "clip"]
 STORE_KEY = ["task", "dataset", "image", "method", "weights", "level", "seed", "clip"]
-VALUES = ["psnr", "ssim", "seconds", "noise_seed", "worker"]
+# `device` ('cpu', 'cuda'; empty in rows older than it) is recorded, not keyed: a row computed on a GPU agrees
+# with the CPU's to within 0.001 dB (docs/evaluation.md), so either serves the same cell
+VALUES = ["psnr", "ssim", "seconds", "noise_seed", "worker", "device"]
 UNRECORDED = "unrecorded"   # weights of rows imported from a rows.csv that did not record them
 BUSY_SECONDS = 120          # how long a writer waits for another process's transaction
 
@@ -47,7 +49,7 @@ CREATE TABLE IF NOT EXISTS rows (
     task TEXT NOT NULL, dataset TEXT NOT NULL, image TEXT NOT NULL, method TEXT NOT NULL,
     weights TEXT NOT NULL, level REAL NOT NULL, seed INTEGER NOT NULL, clip INTEGER NOT NULL,
     psnr REAL, ssim REAL, seconds REAL, noise_seed INTEGER, worker TEXT,
-    written REAL NOT NULL,
+    written REAL NOT NULL, device TEXT,
     PRIMARY KEY (task, dataset, image, method, weights, level, seed, clip)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -155,6 +157,9 @@ class ResultStore:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     self.db.execute(statement)
+            columns = {row[1] for row in self.db.execute("PRAGMA table_info(rows)")}
+            if "device" not in columns:   # a store written before rows recorded their device
+                self.db.execute("ALTER TABLE rows ADD COLUMN device TEXT")
             done = self.db.execute("SELECT value FROM meta WHERE key = 'csv_import'").fetchone()
             if done is None:
                 imported = self._import_csv() if self.csv_path.exists() else "no rows.csv"
@@ -198,7 +203,7 @@ class ResultStore:
 
     def add(self, row: dict) -> None:
         """Store one finished restoration (replacing an invalid or older row of the same key)."""
-        values = tuple(row[c] for c in STORE_KEY + VALUES)
+        values = tuple(row.get(c) if c == "device" else row[c] for c in STORE_KEY + VALUES)
         values = values[:5] + (float(values[5]), int(values[6]), int(_bool(values[7]))) + values[8:]
         try:
             self.db.execute(f"INSERT OR REPLACE INTO rows ({', '.join(STORE_KEY + VALUES)}, written) "
@@ -254,6 +259,8 @@ class ResultStore:
 
 
 def _csv_value(name: str, value):
+    if name == "device":   # None or NaN in rows older than the column
+        return value if isinstance(value, str) else ""
     if name == "level":
         return f"{float(value):g}"
     if name in ("seed", "noise_seed"):
@@ -275,6 +282,7 @@ def _parse_record(record: dict) -> dict:
         except (TypeError, ValueError):
             row[name] = None
     row["worker"] = (record.get("worker") or "").strip() or None
+    row["device"] = (record.get("device") or "").strip() or None
     return row
 
 

@@ -29,7 +29,7 @@ def dataset_record(spec, refs) -> dict:
 
 
 def write_run_json(path: Path, config: dict, datasets: dict, weights: dict, totals: dict, argv: list[str],
-                   keep_existing: bool = False, command: str = "redbench eval") -> None:
+                   keep_existing: bool = False, command: str = "redbench eval", device: dict | None = None) -> None:
     record = {
         "command": f"{command} {' '.join(argv)}".rstrip(),
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -37,6 +37,7 @@ def write_run_json(path: Path, config: dict, datasets: dict, weights: dict, tota
         "git": git_state(),
         "packages": package_versions(),
         "machine": machine(),
+        "device": device or {"networks_on": "cpu"},
         "datasets": datasets,
         "weights": weights,
         "totals": totals,

@@ -41,6 +41,7 @@ class WorkItem:
     clip: bool
     threads: int = 1
     weights: str = ""     # the method's weights_id at this level, checked again by the worker
+    device: str = "cpu"   # where torch methods run (resolved: 'cpu' or 'cuda')
 
 
 @dataclass
@@ -58,6 +59,7 @@ class RunConfig:
     scheduler: str | None = None   # dask scheduler / ray address (or $DASK_SCHEDULER_ADDRESS / $RAY_ADDRESS)
     tables: bool = True
     allow_untrained_levels: bool = False   # evaluate networks at levels they were not trained for
+    device: str = "auto"        # networks: auto (CUDA when available) | cpu | cuda; metrics stay on the CPU
 
 
 @lru_cache(maxsize=64)
@@ -68,10 +70,12 @@ def _ground_truth(path: str, dataset: str, task: str):
 
 
 @lru_cache(maxsize=16)
-def load_method(name: str, task: str):
-    """The method instance `name` for `task`, built once per process (networks load their weights once)."""
+def load_method(name: str, task: str, device: str = "cpu"):
+    """The method instance `name` for `task` on `device`, built once per process (networks load their weights
+    once)."""
     from redbench.methods.registry import get_method
-    return get_method(name, task)
+    method = get_method(name, task)
+    return method.on_device(device) if device != "cpu" else method
 
 
 def degrade(item: WorkItem) -> tuple[Degradation, object, object, int]:
@@ -90,7 +94,7 @@ def evaluate(item: WorkItem) -> dict:
         import torch
         torch.set_num_threads(item.threads)
     degradation, degraded, target, seed = degrade(item)
-    method = load_method(item.method, item.task)
+    method = load_method(item.method, item.task, item.device)
     if item.weights and method.weights_id(degradation) != item.weights:
         # a cluster worker with other weights installed must not file its output under the parent's
         raise UserError(f"worker {os.uname().nodename} has {method.weights_id(degradation)} for {item.method} at "
@@ -106,7 +110,7 @@ def evaluate(item: WorkItem) -> dict:
             "level": item.level, "psnr": round(psnr(target, restored, shave), 4),
             "ssim": round(ssim(target, restored, shave), 5), "seconds": round(seconds, 4), "seed": item.seed,
             "noise_seed": seed, "clip": item.clip, "worker": f"{os.uname().nodename}:{os.getpid()}",
-            "weights": item.weights}
+            "weights": item.weights, "device": item.device if method.uses_torch else "cpu"}
 
 
 @dataclass
@@ -116,6 +120,7 @@ class Plan:
     refs: dict             # dataset -> [ImageRef]
     digests: dict          # dataset -> digest for run.json
     threads: int
+    device: str = "cpu"    # where the torch methods run, resolved from RunConfig.device
 
 
 def prepare(config: RunConfig) -> Plan:
@@ -152,7 +157,17 @@ def prepare(config: RunConfig) -> Plan:
         refs[dataset] = dataset_files(dataset, config.data_dir)
         digests[dataset] = dataset_record(get_spec(dataset), refs[dataset])
     threads = max(1, (os.cpu_count() or 1) // resolve_jobs(config.jobs))
-    return Plan(weights, refs, digests, threads)
+    return Plan(weights, refs, digests, threads, network_device(config))
+
+
+def network_device(config: RunConfig) -> str:
+    """config.device resolved, where a method of the run uses torch; 'cpu' otherwise (no CUDA check needed)."""
+    from redbench.methods.torch_inference import resolve_device
+    if config.device not in ("auto", "cpu", "cuda"):
+        return resolve_device(config.device)   # the one-line error
+    if config.device == "cpu" or not any(load_method(name, config.task).uses_torch for name in config.methods):
+        return "cpu"
+    return resolve_device(config.device)
 
 
 def plan(config: RunConfig, prepared: Plan, done: set) -> list[WorkItem]:
@@ -164,7 +179,7 @@ def plan(config: RunConfig, prepared: Plan, done: set) -> list[WorkItem]:
                 for ref in refs:
                     item = WorkItem(config.task, dataset, ref.name, ref.path, method, level, config.seed,
                                     config.clip_noise, threads=prepared.threads,
-                                    weights=prepared.weights[(method, level)])
+                                    weights=prepared.weights[(method, level)], device=prepared.device)
                     if row_key(asdict(item)) not in done:
                         items.append(item)
     return items
@@ -186,6 +201,15 @@ def _weights_record(config: RunConfig, prepared: Plan) -> dict:
                                 "budget": card.budget, "iterations": card.iterations} for card in cards()]
         weights[name] = record
     return weights
+
+
+def _device_record(config: RunConfig, prepared: Plan) -> dict:
+    """run.json: the device asked for and the one the networks ran on, by name."""
+    record = {"requested": config.device, "networks_on": prepared.device}
+    if prepared.device != "cpu":
+        from redbench.methods.torch_inference import device_name
+        record["name"] = device_name(prepared.device)
+    return record
 
 
 def execute(items: list[WorkItem], store: ResultStore, config: RunConfig, progress: bool = True) -> int:
@@ -254,7 +278,7 @@ def run(config: RunConfig, argv: list[str], progress: bool = True, command: str 
         store.close()
     # a rerun that computed nothing keeps run.json of the run that made the rows (runs.jsonl gets both)
     write_run_json(out / "run.json", asdict(config), prepared.digests, _weights_record(config, prepared), totals,
-                   argv, keep_existing=computed == 0, command=command)
+                   argv, keep_existing=computed == 0, command=command, device=_device_record(config, prepared))
     totals["tables"] = [str(p) for p in written]
     return totals
 

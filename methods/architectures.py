@@ -30,7 +30,12 @@ ARCHITECTURES: dict[str, Architecture] = {a.name: a for a in (
     Architecture("srcnn", SRCNN, SRCNNConfig, True, "SRCNN 9-5-5"),
     Architecture("strided5", StridedRED, StridedConfig, False, "Figure 3(a): 5 conv + 5 deconv, stride 3, 243x243"),
 )}
-TRAINING_MODELS = "red10, red20, red30 (any even red<N>), srcnn, strided5 or strided5-noskip"
+TRAINING_MODELS = ("red10, red20, red30 (any even red<N>, with -c<maps> for other widths: red30-c128 is the authors' "
+                   "released RED30), srcnn, strided5 or strided5-noskip")
+# The RED models by name: (depth, feature maps). red10/20/30 are the paper's (64 maps, its Tables 1-7); red30-c128 is
+# the network of the authors' released deploy file (model/REDNet_ch1.prototxt: 15 conv + 15 deconv of 3x3 with 128
+# maps, skips every second layer, residual output), which later papers measured as "RED30".
+RED_MODELS = {"red10": (10, 64), "red20": (20, 64), "red30": (30, 64), "red30-c128": (30, 128)}
 
 
 def architecture(name: str, source: str = "") -> Architecture:
@@ -65,13 +70,23 @@ def training_network(model: str, width: int = 64, skip: str | None = None, span:
         return "srcnn", SRCNN(SRCNNConfig())
     if model in ("strided5", "strided5-noskip"):
         return "strided5", StridedRED(StridedConfig(width=width, skips=model == "strided5"))
-    if model.startswith("red") and model[3:].isdigit():
-        depth = int(model[3:])
+    parsed = parse_red_model(model)
+    if parsed is not None:
+        depth, maps = parsed
+        width = maps if maps is not None else width
         if depth < 2 or depth % 2:   # encoder and decoder halves: REDNet itself would raise a raw ValueError
             raise UserError(f"--model {model}: a RED network needs an even depth >= 2; use red10, red20, "
                             f"red30 or another even red<N>.")
         return "red", red(depth, width=width, span=span, **({"skip": skip} if skip else {}))
     raise UserError(f"unknown model '{model}': use {TRAINING_MODELS}.")
+
+
+def parse_red_model(model: str) -> tuple[int, int | None] | None:
+    """'red30' -> (30, None: the --width given); 'red30-c128' -> (30, 128); anything else -> None."""
+    stem, _, maps = model.partition("-c")
+    if not (stem.startswith("red") and stem[3:].isdigit()) or (_ and not maps.isdigit()) or (_ and int(maps) < 1):
+        return None
+    return int(stem[3:]), int(maps) if maps else None
 
 
 def architecture_of(network: torch.nn.Module) -> str:

@@ -59,6 +59,8 @@ class Method:
     tasks: tuple[str, ...] = ()
     # torch methods use threads themselves; the runner gives each worker a share of the cores
     uses_torch: bool = False
+    # where a torch method runs its networks ('cpu' or 'cuda'; the runner sets it with `on_device`)
+    device: str = "cpu"
 
     def __init__(self, task: str | None = None):
         """The registry builds every method as factory(task=...); one that does not depend on it ignores it."""
@@ -80,6 +82,11 @@ class Method:
     def trained_levels(self) -> tuple | None:
         """The levels (sigma or scale) this method was trained for; None: it works at any level."""
         return None
+
+    def on_device(self, device: str) -> "Method":
+        """Run on `device` from now on (torch methods; the others compute on the CPU whatever it says)."""
+        self.device = device
+        return self
 
 
 def _module(cls: type) -> str:

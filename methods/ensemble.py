@@ -26,3 +26,8 @@ class SelfEnsemble(Method):
 
     def trained_levels(self):
         return self.inner.trained_levels()
+
+    def on_device(self, device: str) -> "SelfEnsemble":
+        self.inner.on_device(device)
+        self.device = device
+        return self

@@ -14,24 +14,25 @@ import torch
 
 from redbench.errors import UserError
 
-from .architectures import architecture, network_for_card
+from .architectures import RED_MODELS, architecture, network_for_card
 from .base import Method, register_method
 from .torch_inference import apply_network
 from .weights import WEIGHTS_DIR, ModelCard, load, read_card, split_ref
 
 TILE = int(os.environ.get("REDBENCH_TILE", "256"))
-DEPTHS = (10, 20, 30)
 
 
-def load_network(weights_name: str, whole_images: bool = True) -> tuple[torch.nn.Module, ModelCard]:
-    """The network and card of `weights_name`, in eval mode; cached by the card's sha256, so weights replaced on
-    disk (a new snapshot of the campaign) are loaded afresh rather than served from the cache. `whole_images`:
-    refuse networks that take one input size only (they cannot restore a test image)."""
-    return _load_network(weights_name, read_card(*split_ref(weights_name)).sha256, whole_images)
+def load_network(weights_name: str, whole_images: bool = True, device: str = "cpu"
+                 ) -> tuple[torch.nn.Module, ModelCard]:
+    """The network and card of `weights_name`, in eval mode on `device`; cached by the card's sha256, so weights
+    replaced on disk (a new snapshot of the campaign) are loaded afresh rather than served from the cache.
+    `whole_images`: refuse networks that take one input size only (they cannot restore a test image)."""
+    return _load_network(weights_name, read_card(*split_ref(weights_name)).sha256, whole_images, device)
 
 
 @lru_cache(maxsize=32)
-def _load_network(weights_name: str, sha256: str, whole_images: bool) -> tuple[torch.nn.Module, ModelCard]:
+def _load_network(weights_name: str, sha256: str, whole_images: bool, device: str
+                  ) -> tuple[torch.nn.Module, ModelCard]:
     state, card = load(*split_ref(weights_name))
     if whole_images and not architecture(card.architecture, f"weights '{weights_name}'").whole_images:
         raise UserError(f"weights '{weights_name}' are a {card.architecture} network, which takes one input size "
@@ -39,7 +40,7 @@ def _load_network(weights_name: str, sha256: str, whole_images: bool) -> tuple[t
     net = network_for_card(card)
     net.load_state_dict(state)
     net.eval()
-    return net.to(memory_format=torch.channels_last), card
+    return net.to(device).to(memory_format=torch.channels_last), card
 
 
 def tile_margin(card: ModelCard) -> int:
@@ -64,7 +65,12 @@ class TrainedNetwork(Method):
         self.margin = tile_margin(self.card)
 
     def restore(self, degraded, degradation):
-        return apply_network(self.net, degraded, tile=TILE, margin=self.margin)
+        return apply_network(self.net, degraded, tile=TILE, margin=self.margin, device=self.device)
+
+    def on_device(self, device: str) -> "TrainedNetwork":
+        self.device = device
+        self.net, self.card = load_network(self.weights_name, device=device)
+        return self
 
     def weights_id(self, degradation) -> str:
         return f"{self.card.name}@{self.card.sha256}"
@@ -101,8 +107,9 @@ class PerLevelNetwork(Method):
 
     def restore(self, degraded, degradation):
         card = self.card_for(degradation)
-        net, _ = load_network(card.name if self.directory == WEIGHTS_DIR else str(self.directory / card.name))
-        return apply_network(net, degraded, tile=TILE, margin=tile_margin(card))
+        net, _ = load_network(card.name if self.directory == WEIGHTS_DIR else str(self.directory / card.name),
+                              device=self.device)
+        return apply_network(net, degraded, tile=TILE, margin=tile_margin(card), device=self.device)
 
     def weights_id(self, degradation) -> str:
         card = self.card_for(degradation)
@@ -119,22 +126,27 @@ def _level_words(task: str, level) -> str:
     return f"sigma {float(level):g}" if task == "denoise" else f"scale x{int(level)}"
 
 
-def _per_level(depth: int):
+def _per_level(model: str):
     def factory(task: str) -> PerLevelNetwork:
-        return PerLevelNetwork(f"red{depth}", task, f"red{depth}-{task}")
+        return PerLevelNetwork(model, task, f"{model}-{task}")
     return factory
 
 
-def _single(depth: int):
+def _single(model: str):
     def factory(task: str) -> TrainedNetwork:
-        return TrainedNetwork(f"red{depth}-single", task, f"red{depth}-{task}-single")
+        return TrainedNetwork(f"{model}-single", task, f"{model}-{task}-single")
     return factory
 
 
-for _depth in DEPTHS:
-    register_method(f"red{_depth}", tasks=("denoise", "sr"), ensemble=True,
-                    description=f"RED{_depth}, one network per sigma / scale (Tables 1-5), "
-                                f"weights red{_depth}-<task>-<s|x><level>")(_per_level(_depth))
-    register_method(f"red{_depth}-single", tasks=("denoise", "sr"), ensemble=True,
-                    description=f"RED{_depth}, one network for all sigmas / scales (Tables 6-7), "
-                                f"weights red{_depth}-<task>-single")(_single(_depth))
+def _described(model: str) -> str:
+    depth, maps = RED_MODELS[model]
+    return f"RED{depth}" + ("" if maps == 64 else f" with {maps} feature maps (the authors' released architecture)")
+
+
+for _model in RED_MODELS:
+    register_method(_model, tasks=("denoise", "sr"), ensemble=True,
+                    description=f"{_described(_model)}, one network per sigma / scale (Tables 1-5), "
+                                f"weights {_model}-<task>-<s|x><level>")(_per_level(_model))
+    register_method(f"{_model}-single", tasks=("denoise", "sr"), ensemble=True,
+                    description=f"{_described(_model)}, one network for all sigmas / scales (Tables 6-7), "
+                                f"weights {_model}-<task>-single")(_single(_model))

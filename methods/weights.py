@@ -45,6 +45,30 @@ class ModelCard:
     storage: str = "float32"             # dtype of the stored tensors; loading always gives float32
     licence: str = "MIT (weights trained by redbench on BSDS500, research use)"
     extra: dict = field(default_factory=dict)
+    earlier_patches: int = 0             # a continued network: patches of the runs before this one (same name)
+    earlier_iterations: int = 0
+
+    @property
+    def total_patches(self) -> int:
+        return self.patches_seen + self.earlier_patches
+
+    @property
+    def total_iterations(self) -> int:
+        return self.iterations + self.earlier_iterations
+
+
+def keeps_installed(installed: ModelCard, arrived: ModelCard) -> bool:
+    """Whether a newly trained network must leave the installed one of its name in place: when it is only a
+    snapshot and the installed one is finished, or when both were validated alike and the installed one scored
+    at least as high. More patches are not enough: at batch 128 a GPU budget is fewer updates than a CPU one
+    at batch 16. The one rule for what ships, whether a network comes back from a GPU call or a CPU continuation."""
+    if not installed.complete:
+        return False
+    if not arrived.complete:
+        return True
+    comparable = (installed.val_protocol == arrived.val_protocol and installed.val_psnr is not None
+                  and arrived.val_psnr is not None)
+    return comparable and installed.val_psnr >= arrived.val_psnr
 
 
 def save(state_dict: dict, card: ModelCard, directory: Path, dtype: str = "float32") -> Path:

@@ -16,9 +16,9 @@ OLD_NAMES = ("bench", "methods", "datasets")    # the top-level packages of the 
 
 # Layers, lowest first: a module imports from its own layer or below, never from above.
 FOUNDATION = {"errors", "atomic", "hashing", "environment", "defaults", "color", "resize", "metrics", "degradations",
-              "dihedral", "checks", "plots"}
+              "dihedral", "checks", "plots", "markdown"}
 EVALUATION = {"runner", "rows", "cluster", "runinfo", "comparison", "tables", "training"}   # a run writes its tables
-REPORTING = {"analysis", "report", "visual", "figures", "experiments"}
+REPORTING = {"analysis", "report", "visual", "figures", "experiments", "released"}
 LAYERS = ["foundation", "data and methods", "evaluation and training", "reporting", "reproduction", "command line"]
 
 

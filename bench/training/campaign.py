@@ -44,6 +44,7 @@ class PlanEntry:
     gpu_batch_size: int = 128        # a GPU needs large batches to be busy
     recipe: str = "fast"
     train_set: str | None = None     # default: the plan's [campaign] train_set
+    continues: bool = False          # start from the installed network of this name; ships only if it validates higher
 
     def patches(self, target: str) -> int:
         return self.cpu_patches if target == "cpu" else self.gpu_patches
@@ -100,6 +101,9 @@ def _check(plan: Plan) -> None:
         raise UserError(f"{plan.path}: networks named twice: {', '.join(sorted(duplicates))}.")
     by_name = {e.name: e for e in plan.entries}
     for entry in plan.entries:
+        if entry.continues and entry.init:
+            raise UserError(f"{plan.path}: '{entry.name}' continues its installed weights, so it cannot also start "
+                            f"from '{entry.init}'; drop one of the two.")
         if entry.init is None:
             continue
         parent = by_name.get(entry.init)
@@ -113,7 +117,7 @@ def _check(plan: Plan) -> None:
 def train_config(plan: Plan, entry: PlanEntry, target: str, data_dir: str | None, device: str = "auto",
                  publish_dir: str | None = None, out_dir: Path | None = None) -> TrainConfig:
     gpu = target == "gpu"
-    init = entry.init
+    init = entry.name if entry.continues else entry.init
     if init and publish_dir:   # the parent was published beside this network, not in methods/weights/
         init = str(Path(publish_dir) / init)
     return TrainConfig(model=entry.model, task=entry.task, levels=entry.levels, recipe=entry.recipe,
@@ -123,7 +127,8 @@ def train_config(plan: Plan, entry: PlanEntry, target: str, data_dir: str | None
                        out=str((out_dir or plan.work_dir) / entry.name), name=entry.name, data_dir=data_dir,
                        checkpoint_seconds=60.0 if gpu else 300.0, val_every=500 if gpu else 200,
                        log_every=100 if gpu else 20, publish=True, publish_dir=publish_dir,
-                       snapshot_minutes=0.5 if gpu else plan.snapshot_minutes, sampler="vector" if gpu else "auto")
+                       snapshot_minutes=None if entry.continues else 0.5 if gpu else plan.snapshot_minutes,
+                       sampler="vector" if gpu else "auto", ship_if_better=entry.continues)
 
 
 def _published(entry: PlanEntry, publish_dir: Path) -> weights_io.ModelCard | None:
@@ -135,9 +140,21 @@ def _published(entry: PlanEntry, publish_dir: Path) -> weights_io.ModelCard | No
         return None
 
 
-def is_finished(entry: PlanEntry, target: str, publish_dir: Path) -> bool:
+def is_finished(entry: PlanEntry, target: str, publish_dir: Path, log_dir: Path | None = None) -> bool:
+    """A network trained from scratch or from another is finished when its published card met the budget; one
+    that continues an installed network, when the log of its run met it (the run may not have shipped)."""
+    if entry.continues:
+        return log_dir is not None and _logged_patches(log_dir / f"{entry.name}.csv") >= entry.patches(target)
     card = _published(entry, publish_dir)
     return bool(card and card.complete and card.patches_seen >= entry.patches(target))
+
+
+def _logged_patches(log: Path) -> int:
+    if not log.exists():
+        return 0
+    with open(log) as fh:
+        rows = list(csv.DictReader(fh))
+    return int(rows[-1]["patches"]) if rows else 0
 
 
 def seed_finished(plan: Plan, target: str, source: Path, dest: Path) -> list[str]:
@@ -146,7 +163,8 @@ def seed_finished(plan: Plan, target: str, source: Path, dest: Path) -> list[str
     seeded = []
     dest.mkdir(parents=True, exist_ok=True)
     for entry in plan.ordered():
-        if is_finished(entry, target, source) and not (dest / f"{entry.name}.json").exists():
+        wanted = entry.continues or is_finished(entry, target, source)   # a continued network starts from its own
+        if wanted and (source / f"{entry.name}.json").exists() and not (dest / f"{entry.name}.json").exists():
             for suffix in (".safetensors", ".json"):   # the card last: a card means its weights are there
                 copy_atomic(source / f"{entry.name}{suffix}", dest / f"{entry.name}{suffix}")
             seeded.append(entry.name)
@@ -167,24 +185,28 @@ def run_plan(path: str | Path, status_only: bool = False, target: str = "cpu", n
     if preflight_steps:
         preflight(plan, target, data_dir, device, preflight_steps)
         return
+    log_dir = out_dir / "logs" if out_dir else plan.log_dir
     for entry in plan.ordered():
         if only and entry.name not in only:
             continue
-        if is_finished(entry, target, target_dir):
+        if is_finished(entry, target, target_dir, log_dir):
             stale = (out_dir or plan.work_dir) / entry.name
             if stale.exists():   # finished elsewhere (say by the GPU campaign) while this checkpoint waited
                 shutil.rmtree(stale, ignore_errors=True)
                 print(f"{entry.name}: finished elsewhere; its checkpoint here was dropped.", flush=True)
             continue
-        if entry.init and not is_finished(plan_entry(plan, entry.init), target, target_dir):
+        if entry.continues and not (target_dir / f"{entry.name}.json").exists():
+            raise UserError(f"'{entry.name}' continues the installed network of that name, but {target_dir} has none; "
+                            f"train it with campaign/plan.toml first.")
+        if entry.init and not is_finished(plan_entry(plan, entry.init), target, target_dir, log_dir):
             raise UserError(f"'{entry.name}' starts from '{entry.init}', which is not finished; "
                             f"raise the priority number of '{entry.name}' or finish '{entry.init}' first.")
         config = train_config(plan, entry, target, data_dir, device, publish_dir, out_dir)
         print(f"== {entry.name}: {entry.patches(target)} patches ({target} budget), priority {entry.priority}, "
-              f"init {entry.init or 'scratch'}", flush=True)
+              f"init {_start(entry)}", flush=True)
         if train(config) is None:
             return   # paused (--stop-after); the checkpoint is saved
-        _archive(out_dir / "logs" if out_dir else plan.log_dir, entry, Path(config.out))
+        _archive(log_dir, entry, Path(config.out))
     print("plan complete: every network reached its budget.")
 
 
@@ -233,9 +255,10 @@ def _progress(entry: PlanEntry, plan: Plan, target: str, target_dir: Path, work_
               ) -> tuple[str, int, float | None, str]:
     """(state, patches seen, validation PSNR, device) from the checkpoint log or the published card."""
     card = _published(entry, target_dir)
+    log_dir = plan.log_dir if work_dir == plan.work_dir else work_dir / "logs"
     log = work_dir / entry.name / "log.csv"
     if not log.exists():
-        log = (plan.log_dir if work_dir == plan.work_dir else work_dir / "logs") / f"{entry.name}.csv"
+        log = log_dir / f"{entry.name}.csv"
     seen, val = 0, None
     if log.exists():
         with open(log) as fh:
@@ -245,11 +268,16 @@ def _progress(entry: PlanEntry, plan: Plan, target: str, target_dir: Path, work_
             vals = [float(r["val_psnr"]) for r in rows if r.get("val_psnr")]
             val = vals[-1] if vals else None
     device = card.device if card else "-"
+    if entry.continues and is_finished(entry, target, target_dir, log_dir):
+        shipped = card is not None and card.earlier_patches > 0 and card.patches_seen == seen
+        return ("done, shipped" if shipped else "done, installed network kept"), seen, val, device
     if is_finished(entry, target, target_dir):   # as run_plan decides; it drops a checkpoint left here
         stale = (work_dir / entry.name).exists()
         return ("done (stale checkpoint here)" if stale else "done"), card.patches_seen, card.val_psnr, device
     if (work_dir / entry.name / "checkpoint.safetensors").exists():
-        return ("training, snapshot published" if card else "training"), seen, val, device
+        return ("training, snapshot published" if card and not entry.continues else "training"), seen, val, device
+    if entry.continues:
+        return "pending", 0, None, device
     if card and card.complete:
         return "done (smaller budget)", card.patches_seen, card.val_psnr, device
     return "pending", 0, None, "-"
@@ -263,6 +291,10 @@ def status_table(plan: Plan, target: str, target_dir: Path, out_dir: Path | None
     for entry in plan.ordered():
         state, seen, val, device = _progress(entry, plan, target, target_dir, work_dir)
         planned = entry.patches(target)
-        lines.append(f"| {entry.priority} | {entry.name} | {entry.init or 'scratch'} | {seen:,} / {planned:,} | "
+        lines.append(f"| {entry.priority} | {entry.name} | {_start(entry)} | {seen:,} / {planned:,} | "
                      f"{min(seen / planned, 1):.0%} | {f'{val:.2f}' if val is not None else '-'} | {state} | {device} |")
     return "\n".join(lines)
+
+
+def _start(entry: PlanEntry) -> str:
+    return "its installed weights" if entry.continues else entry.init or "scratch"

@@ -79,22 +79,9 @@ def _write(target: Path, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
-def keeps_installed(installed: weights_io.ModelCard, arrived: weights_io.ModelCard) -> bool:
-    """Whether a network that came back must leave the installed one in place: when it is only a snapshot of a
-    network the call cut off, or when both were validated alike and the installed one scored at least as high.
-    More patches are not enough: at batch 128 a GPU budget is fewer updates than a CPU one at batch 16."""
-    if not installed.complete:
-        return False
-    if not arrived.complete:
-        return True
-    comparable = (installed.val_protocol == arrived.val_protocol and installed.val_psnr is not None
-                  and arrived.val_psnr is not None)
-    return comparable and installed.val_psnr >= arrived.val_psnr
-
-
 def unpack(results: Path, weights_dir: Path, log_dir: Path) -> tuple[list[str], list[str]]:
     """Verified weights and cards into `weights_dir`, logs into `log_dir`; returns (networks unpacked,
-    networks kept, see `keeps_installed`).
+    networks kept, see `weights_io.keeps_installed`).
     The log of each network put in place replaces the one of the network it replaces; the logs of the networks
     kept out and the run's own files (summary, train.log, preflight.log) go to `log_dir/runs/<archive time>-<name>`,
     so the installed networks and earlier runs keep theirs."""
@@ -114,7 +101,7 @@ def unpack(results: Path, weights_dir: Path, log_dir: Path) -> tuple[list[str], 
             card = weights_io.ModelCard(**json.loads(data))
             if bytes_sha256(blob) != card.sha256:
                 raise UserError(f"{stem} in {archive.name} does not match its card's sha256; the archive is damaged.")
-            if (weights_dir / name).exists() and keeps_installed(weights_io.read_card(stem, weights_dir), card):
+            if (weights_dir / name).exists() and weights_io.keeps_installed(weights_io.read_card(stem, weights_dir), card):
                 kept.append(stem)
                 continue
             _write(weights_dir / f"{stem}.safetensors", blob)

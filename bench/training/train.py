@@ -32,7 +32,7 @@ from redbench.environment import git_commit
 from redbench.errors import UserError
 from redbench.methods import weights as weights_io
 from redbench.methods.architectures import TRAINING_MODELS, architecture_of, training_network
-from redbench.methods.torch_inference import apply_network
+from redbench.methods.torch_inference import apply_network, device_name, resolve_device
 from redbench.metrics import psnr
 from redbench.plots import plot_training_curves
 
@@ -87,6 +87,7 @@ class TrainConfig:
     snapshot_minutes: float | None = None   # with --publish: publish an improving snapshot this often
     weights_dtype: str = "float16"  # storage of published weights (fp16 changes PSNR by < 0.005 dB)
     stop_after: int | None = None   # end this invocation after N steps (checkpointed; rerun to continue)
+    ship_if_better: bool = False    # with --publish: replace an installed network only if it validates higher
 
 
 def build_model(config: TrainConfig) -> torch.nn.Module:
@@ -143,12 +144,6 @@ def validate(model: torch.nn.Module, pairs, device: str) -> float:
     return float(np.mean(scores))
 
 
-def _device(config: TrainConfig) -> str:
-    if config.device != "auto":
-        return config.device
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
 class StopRequest:
     """SIGTERM/SIGINT set a flag; the loop ends after the current step and checkpoints.
     (Raising inside a step could leave the optimizer half-updated.)"""
@@ -189,15 +184,25 @@ def _trim_log(log_path: Path, step: int) -> int:
     return cut
 
 
-def _load_init(model: torch.nn.Module, ref: str) -> str:
-    """Loads the starting weights; returns 'name@sha256', what the card records (a path may not exist later)."""
+def _load_init(model: torch.nn.Module, ref: str) -> weights_io.ModelCard:
+    """Loads the starting weights and returns their card."""
     state, card = weights_io.load(*weights_io.split_ref(ref))
     try:
         model.load_state_dict(state)
     except RuntimeError:
         raise UserError(f"--init weights '{ref}' do not fit this model ({card.config}); "
                         f"initialise from a network of the same architecture.") from None
-    return f"{card.name}@{card.sha256}"
+    return card
+
+
+def _init_counters(card: weights_io.ModelCard, name: str) -> dict:
+    """What the card of the new network records of its start: 'name@sha256' (a path may not exist later) and,
+    when it continues a network of its own name, the patches and steps that network had already seen."""
+    counters = {"init": f"{card.name}@{card.sha256}"}
+    if card.name == name:
+        counters["earlier_patches"] = card.total_patches
+        counters["earlier_iterations"] = card.total_iterations
+    return counters
 
 
 def check_config(config: TrainConfig) -> None:
@@ -225,7 +230,7 @@ def train(config: TrainConfig) -> Path | None:
     levels = parse_levels(config.task, config.levels)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
-    device = _device(config)
+    device = resolve_device(config.device)
     if world > 1:
         import torch.distributed as dist
         backend = "nccl" if device == "cuda" else "gloo"
@@ -239,14 +244,14 @@ def train(config: TrainConfig) -> Path | None:
     precision = resolve_precision(config.precision, device)
     torch.manual_seed(config.seed)   # identical initial weights on every rank
 
-    name = config.name or f"{config.model}-{config.task}"
     out = Path(config.out)
     is_main = rank == 0
     if is_main:
         out.mkdir(parents=True, exist_ok=True)
     model = build_model(config)
+    name = config.name or f"{config.model}-{config.task}"
     if config.init:
-        init_id = _load_init(model, config.init)
+        init_card = _load_init(model, config.init)
     model = model.to(device)
     model = model.to(memory_format=torch.channels_last)   # oneDNN and cuDNN both run NHWC convolutions fastest
     if device.startswith("cuda"):
@@ -263,7 +268,7 @@ def train(config: TrainConfig) -> Path | None:
 
     counters = {"step": 0, "patches": 0, "seconds": 0.0}   # saved in every checkpoint, so resumes keep them
     if config.init:
-        counters["init"] = init_id
+        counters.update(_init_counters(init_card, name))
     checkpoint = out / "checkpoint.safetensors"
     log_path = out / "log.csv"
     if checkpoint.exists():
@@ -425,8 +430,7 @@ def _check_replicas(model: torch.nn.Module, rank: int, world: int, step: int) ->
 
 def make_card(config: TrainConfig, model, counters: dict, levels: list, batch_size: int, world: int, device: str,
               precision: str, name: str, val_psnr: float, complete: bool = True) -> weights_io.ModelCard:
-    cores = torch.get_num_threads()
-    device_words = torch.cuda.get_device_name() if device.startswith("cuda") else f"CPU, {cores} threads"
+    device_words = device_name(device)
     budget = (f"{config.patches} patches" if config.patches else
               f"{config.minutes:g} min" if config.minutes else f"{config.iters} iterations")
     return weights_io.ModelCard(
@@ -440,7 +444,8 @@ def make_card(config: TrainConfig, model, counters: dict, levels: list, batch_si
         val_protocol=f"mean PSNR over levels {levels} on {VAL_CROP}x{VAL_CROP} centre crops of the last "
                      f"{config.holdout} {VAL_SET} images, held out of training",
         git_commit=git_commit(), seed=config.seed, patches_planned=config.patches, complete=complete,
-        precision=precision, init=counters.get("init", config.init), extra={"train_config": asdict(config)})
+        precision=precision, init=counters.get("init", config.init), extra={"train_config": asdict(config)},
+        earlier_patches=counters.get("earlier_patches", 0), earlier_iterations=counters.get("earlier_iterations", 0))
 
 
 class SnapshotPublisher:
@@ -480,7 +485,8 @@ def publish_dir(config: TrainConfig) -> Path:
 
 
 def _publish(config: TrainConfig, model, card: weights_io.ModelCard, out: Path, log_path: Path) -> Path:
-    """Final weights, model card and curves; --publish copies them into methods/weights/."""
+    """Final weights, model card and curves; --publish copies them into methods/weights/ (with --ship-if-better,
+    only when they validate higher than the network installed under that name)."""
     path = weights_io.save(model.state_dict(), card, out, dtype=config.weights_dtype)
     try:
         plot_training_curves([log_path], out / "curves.png", labels=[card.name])
@@ -488,10 +494,16 @@ def _publish(config: TrainConfig, model, card: weights_io.ModelCard, out: Path, 
         print(f"warning: could not plot curves: {exc}")
     if config.publish:
         target = publish_dir(config)
-        target.mkdir(parents=True, exist_ok=True)
-        for suffix in (".safetensors", ".json"):
-            copy_atomic(out / f"{card.name}{suffix}", target / f"{card.name}{suffix}")
-        print(f"published {card.name} to {target}")
+        installed = weights_io.read_card(card.name, target) \
+            if config.ship_if_better and (target / f"{card.name}.json").exists() else None
+        if installed is not None and weights_io.keeps_installed(installed, card):
+            print(f"not shipped: {card.name} validates at {card.val_psnr:.3f} dB, the installed one at "
+                  f"{installed.val_psnr:.3f} dB; the installed network stays.")
+        else:
+            target.mkdir(parents=True, exist_ok=True)
+            for suffix in (".safetensors", ".json"):
+                copy_atomic(out / f"{card.name}{suffix}", target / f"{card.name}{suffix}")
+            print(f"published {card.name} to {target}")
     print(f"done: {path} val {card.val_psnr:.3f} dB after {card.iterations} steps / {card.wall_seconds:.0f} s")
     return path
 
@@ -523,6 +535,7 @@ FLAG_HELP = {
     "snapshot_minutes": "with --publish: publish an improving snapshot this often while training",
     "weights_dtype": "storage of saved weights (float16 changes PSNR by < 0.005 dB)",
     "stop_after": "end this invocation after N steps, checkpointed (rerun to continue)",
+    "ship_if_better": "with --publish: replace an installed network of the same name only if this one validates higher",
 }
 FLAG_CHOICES = {"sampler": ("auto", "loop", "vector"), "recipe": tuple(RECIPES), "precision": PRECISIONS,
                 "weights_dtype": ("float16", "float32"), "task": TASKS, "device": ("auto", "cpu", "cuda"),
