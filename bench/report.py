@@ -16,6 +16,7 @@ from redbench.methods.paper_numbers import AMBIGUITIES, SOURCE
 from .analysis import paired_difference, runtime_table
 from .atomic import write_text_atomic
 from .comparison import held_to, paper_levels, paper_table, published, published_value
+from .coverage import set_sizes, with_coverage
 from .defaults import LEVEL_NAME
 from .markdown import md_table
 from .released import section as released_section
@@ -332,15 +333,16 @@ def _section_protocol(rows, results_dir) -> str:
 
 
 def below_input(rows: pd.DataFrame) -> list[dict]:
-    """Cells where a method's mean PSNR or SSIM is below the identity baseline's (its own input)."""
-    summ = summarize(rows)
+    """Cells where a method's mean PSNR or SSIM is below the identity baseline's (its own input). A partial
+    cell (a mean over part of the set, see coverage.py), of the method or of the baseline, is left out."""
+    summ = with_coverage(summarize(rows), set_sizes(rows))
     out = []
     for (task, dataset, level), cell in summ.groupby(['task', 'dataset', 'level']):
         base = cell[cell['method'] == IDENTITY.get(task)]
-        if base.empty:
+        if base.empty or base.iloc[0]['partial']:
             continue
         ref = base.iloc[0]
-        for r in cell[cell['method'] != ref['method']].itertuples(index=False):
+        for r in cell[(cell['method'] != ref['method']) & ~cell['partial']].itertuples(index=False):
             worse = [m for m in ('psnr', 'ssim') if getattr(r, m) < ref[m]]
             if worse:
                 out.append({'task': task, 'dataset': dataset, 'level': level, 'method': r.method,

@@ -1,24 +1,35 @@
 """Paper-shaped result tables (Mao, Shen & Yang, NIPS 2016, Tables 1-7).
 
-Input is a tidy DataFrame with one row per (dataset, image, method, level) and
-columns task, dataset, image, method, level, psnr, ssim, seconds.
+Input is a tidy DataFrame with one row per (dataset, image, method, level) and columns task, dataset, image,
+method, level, psnr, ssim, seconds. A table is built once (table_model.Table) and rendered as the markdown full
+view, the markdown paper view (table_markdown.py) and LaTeX (table_latex.py).
 """
 from __future__ import annotations
 
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import pandas as pd
-
 from redbench.methods.paper_numbers import PUBLISHED, TABLE_TITLES
 
 from .atomic import write_text_atomic
-from .comparison import SINGLE_TABLE, paper_dataset, paper_method, paper_table, published
+from .comparison import (
+    SINGLE_TABLE,
+    paper_dataset,
+    paper_method,
+    paper_table,
+    published,
+)
+from .coverage import set_sizes, with_coverage
 from .defaults import LEVEL_NAME
+from .table_latex import latex
+from .table_markdown import full_view, paper_view
+from .table_model import METRICS, OURS, PAPER, Captions, Cell, Column, Table, level_text
+
+__all__ = ['IDENTITY', 'NOTES', 'build_single_vs_separate', 'build_table', 'file_label', 'level_text', 'method_label',
+           'method_labels', 'render_single_vs_separate', 'render_table', 'short_weights', 'summarize', 'write_tables']
 
 NOTES = {
     'set12': "SUBSTITUTE: Set12 instead of the paper's 14 images; "
@@ -28,25 +39,20 @@ NOTES = {
     'bsd200-half': "Size: BSD200 at 1/2 size (bicubic); the paper used images 'resized "
                    "to smaller ones', and the factor 1/2 is inferred, not stated.",
 }
+# The same, in a few words for a LaTeX caption.
+SHORT_NOTES = {
+    'set12': "Set12 stands in for the paper's 14 images",
+    'bsd200': "BSD200 at full size; the paper's images were smaller",
+    'bsd200-half': "BSD200 at half size, our reading of the paper's images resized to smaller ones",
+}
 # The identity baseline of each task: the degraded input itself, scored like a method.
 IDENTITY = {'denoise': 'noisy', 'sr': 'bicubic'}
+IDENTITY_TEXT = {'noisy': 'the noisy input', 'bicubic': 'the bicubic-upscaled input'}
 _BASELINES = ('noisy', 'bicubic', 'bm3d', 'tv')
 # per-level networks (Tables 1-5), then the single all-level ones (Tables 6-7); each followed by its x8 ensemble
 _NETS = ('srcnn', 'red10', 'red10+', 'red20', 'red20+', 'red30', 'red30+',
          'red10-single', 'red10-single+', 'red20-single', 'red20-single+', 'red30-single', 'red30-single+')
-_METRICS = (('PSNR', 'psnr', 2), ('SSIM', 'ssim', 4))
-_FORMATS = ('markdown', 'latex')
-
-
-@dataclass(frozen=True)
-class _Cell:
-    value: Optional[float]          # the number that competes for bold
-    paper: Optional[float] = None   # published counterpart, shown beside it
-    empty: str = '–'                # shown when value is None: '–' no such published cell, 'not run' no rows
-
-
-def _num(x) -> Optional[float]:
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+_FORMATS = ('markdown', 'paper', 'latex')
 
 
 def _method_key(method: str):
@@ -80,7 +86,11 @@ def method_labels(methods: list[str]) -> dict[str, str]:
     return labels
 
 
-def _published(table, dataset, method, level, attr) -> Optional[float]:
+def _num(x) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+
+def _published(table, dataset, method, level, attr) -> float | None:
     entry = published(table, dataset, method, level)
     return None if entry is None else getattr(entry, attr)
 
@@ -103,81 +113,10 @@ def _subset(rows: pd.DataFrame, task: str, dataset: str) -> pd.DataFrame:
     return sub
 
 
-def _image_count(sub: pd.DataFrame, summ: pd.DataFrame) -> str:
-    n = sub['image'].nunique()
+def _image_count(summ: pd.DataFrame) -> str:
+    n = int(summ['n_total'].iloc[0])
     low = int(summ['n_images'].min())
-    return f"{n} images" if low == n else f"{n} images (some cells average only {low})"
-
-
-def level_text(task: str, level) -> str:
-    """How a level is shown: sigma as a number, a scale as x<scale>."""
-    lvl = int(level) if float(level).is_integer() else level
-    return f"x{lvl}" if task == 'sr' else str(lvl)
-
-
-def _esc_latex(text: str) -> str:
-    special = {'\\': r'\textbackslash{}', '&': r'\&', '%': r'\%', '$': r'\$', '#': r'\#',
-               '_': r'\_', '{': r'\{', '}': r'\}', '~': r'\textasciitilde{}',
-               '^': r'\textasciicircum{}', '–': '--', 'σ': r'$\sigma$'}
-    return ''.join(special.get(ch, ch) for ch in text)
-
-
-def _cell_text(cell: _Cell, digits: int, bold: bool, fmt: str) -> str:
-    if cell.value is None:
-        text = '--' if fmt == 'latex' and cell.empty == '–' else cell.empty
-    else:
-        text = f"{cell.value:.{digits}f}"
-        if bold:
-            text = rf"\textbf{{{text}}}" if fmt == 'latex' else f"**{text}**"
-    if cell.paper is not None:
-        note = f"paper {cell.paper:.{digits}f}"
-        if cell.value is not None:
-            # Difference of the shown (rounded) numbers, so the text adds up; +0.0 avoids "-0.00".
-            note += f", {round(round(cell.value, digits) - cell.paper, digits) + 0.0:+.{digits}f}"
-        text += f" ({note})"
-    return text
-
-
-def _render(columns, levels, task, caption, fmt) -> str:
-    """columns: list of (header, {(metric, level): _Cell}); bold the row maximum."""
-    if fmt not in _FORMATS:
-        raise ValueError(f"fmt must be one of {_FORMATS}, got {fmt!r}")
-    lines = []
-    for label, _, digits in _METRICS:
-        for level in levels:
-            cells = [col.get((label, level), _Cell(None)) for _, col in columns]
-            shown = [round(c.value, digits) for c in cells if c.value is not None]
-            best = max(shown) if shown else None
-            texts = [_cell_text(c, digits, c.value is not None and round(c.value, digits) == best, fmt)
-                     for c in cells]
-            lines.append((label, level_text(task, level), texts))
-    headers = ['Metric', LEVEL_NAME[task]] + [h for h, _ in columns]
-    if fmt == 'markdown':
-        return _markdown(caption, headers, lines)
-    return _latex(caption, headers, lines)
-
-
-def _markdown(caption, headers, lines) -> str:
-    esc = [h.replace('|', r'\|') for h in headers]
-    out = [caption, '', '| ' + ' | '.join(esc) + ' |',
-           '|' + '---|' * 2 + '---:|' * (len(headers) - 2)]
-    out += ['| ' + ' | '.join([m, lvl] + texts) + ' |' for m, lvl, texts in lines]
-    return '\n'.join(out) + '\n'
-
-
-def _latex(caption, headers, lines) -> str:
-    out = [r'\begin{table}[t]', r'\centering', rf'\caption{{{_esc_latex(caption)}}}',
-           r'\begin{tabular}{ll' + 'c' * (len(headers) - 2) + '}', r'\hline',
-           ' & '.join(_esc_latex(h) for h in headers) + r' \\', r'\hline']
-    prev = None
-    for metric, lvl, texts in lines:
-        if prev is not None and metric != prev:
-            out.append(r'\hline')
-        prev = metric
-        # Cell texts are built from numbers and fixed words; only '\textbf' is markup.
-        out.append(' & '.join([metric, lvl] + texts) + r' \\')
-    out += [r'\hline', r'\end{tabular}', r'\end{table}']
-    return '\n'.join(out) + '\n'
+    return f"{n} images" if low >= n else f"{n} images (some cells average only {low})"
 
 
 def _levels_note(task: str, levels) -> str:
@@ -210,20 +149,33 @@ def _caption(head: str, dataset: str, count: str, body: str) -> str:
     return ' '.join(x for x in (head, f"Dataset: {dataset}, {count}.", body, note) if x)
 
 
-def _our_cells(summ: pd.DataFrame, method: str, table, dataset, levels, paper_as: Optional[str] = None) -> dict:
+def _partial_note(summ: pd.DataFrame, methods=None) -> str:
+    """The "(n/N)" note, where the table shows a partial cell (of `methods`, default all)."""
+    shown = summ if methods is None else summ[summ['method'].isin(methods)]
+    if not shown['partial'].any():
+        return ''
+    return (" (n/N): a mean over n of the set's N images (a run not finished), never bold and not compared with "
+            "the paper.")
+
+
+def _our_cells(summ: pd.DataFrame, method: str, table, dataset, levels, paper_as: str | None = None) -> dict:
     """Our means for `method`, each beside the published value of `paper_as` (default: its own column)."""
     by_level = summ[summ['method'] == method].set_index('level')
+    total = int(summ['n_total'].iloc[0])
     cells = {}
-    for label, attr, _ in _METRICS:
+    for label, attr, _ in METRICS:
         for level in levels:
-            ours = _num(by_level.at[level, attr]) if level in by_level.index else None
-            cells[(label, level)] = _Cell(ours, _published(table, dataset, paper_as or method, level, attr), 'not run')
+            have = level in by_level.index
+            cells[(label, level)] = Cell(
+                _num(by_level.at[level, attr]) if have else None,
+                _published(table, dataset, paper_as or method, level, attr), 'not run',
+                int(by_level.at[level, 'n_images']) if have else None, total)
     return cells
 
 
 def _paper_cells(table, dataset, method, levels) -> dict:
-    return {(label, level): _Cell(_published(table, dataset, method, level, attr))
-            for label, attr, _ in _METRICS for level in levels}
+    return {(label, level): Cell(_published(table, dataset, method, level, attr))
+            for label, attr, _ in METRICS for level in levels}
 
 
 def _paper_columns(table, dataset) -> dict[str, str]:
@@ -231,23 +183,79 @@ def _paper_columns(table, dataset) -> dict[str, str]:
     return {p.method: p.column for p in PUBLISHED if p.table == table and p.dataset == paper_dataset(dataset)}
 
 
-def render_table(rows: pd.DataFrame, task: str, dataset: str, fmt: str = 'markdown',
-                 always: tuple[str, ...] = ()) -> str:
+def _summary(sub: pd.DataFrame) -> pd.DataFrame:
+    """summarize() of one task and dataset, with n_total and partial (coverage.py)."""
+    return with_coverage(summarize(sub), set_sizes(sub))
+
+
+def _label(task: str, dataset: str, suffix: str = '') -> str:
+    return f"tab:redbench-{task}-{file_label(dataset)}{suffix}"
+
+
+def _levels_text(task: str, levels) -> str:
+    if task == 'sr':
+        return 'scale ' + ', '.join(f"×{level_text(task, lv)[1:]}" for lv in levels)
+    return 'σ = ' + ', '.join(level_text(task, lv) for lv in levels)
+
+
+def _method_notes(methods) -> str:
+    """What our column names mean, for the names present."""
+    notes = [f"{m} = {IDENTITY_TEXT[m]}" for m in IDENTITY_TEXT if m in methods]
+    if any(m.endswith('+') for m in methods):
+        notes.append("+ = x8 flip/rotate self-ensemble")
+    if any(paper_method(m).endswith('-single') for m in methods):
+        notes.append("-single = one network for all levels")
+    return '; '.join(notes)
+
+
+def _latex_captions(task, dataset, summ, levels, table, ours) -> tuple[str, str]:
+    """The LaTeX caption of the main table and of its ours-minus-paper table: which table, set, columns."""
+    set_text = f"{dataset} ({int(summ['n_total'].iloc[0])} images), {_levels_text(task, levels)}"
+    note = f" ({SHORT_NOTES[dataset]})" if dataset in SHORT_NOTES else ''
+    names = _method_notes(ours)
+    names = f" ({names})" if names else ''
+    partial = (' A superscript (n/N) marks a mean over n of the N images, left out of the ranking.'
+               if summ['partial'].any() else '')
+    if table is None:
+        main = (f"Average PSNR (dB) and SSIM on {set_text}; the paper has no table for this set. "
+                f"Columns: our methods{names}. Best in bold, second best underlined.{partial}")
+        return main, ''
+    main = (f"Average PSNR (dB) and SSIM on {set_text}: our reproduction of Mao et al. (2016), Table {table}{note}. "
+            f"Paper: published values; Ours: our means{names}. Best in bold, second best underlined.{partial}")
+    plus = "; an x8 column (+) is compared with the paper's plain network" if any(
+        m.endswith('+') and published(table, dataset, m, lv) is not None for m in ours for lv in levels) else ''
+    diff = (f"Ours minus published (Mao et al. 2016, Table {table}), PSNR (dB) and SSIM on {dataset}{note}{plus}. "
+            f"-- : no published value, or a mean over part of the set.")
+    return main, diff
+
+
+def build_table(rows: pd.DataFrame, task: str, dataset: str, always: tuple[str, ...] = ()) -> Table:
     """Levels as rows, methods as columns; a PSNR block then an SSIM block.
 
     `always`: methods that get a column even without rows ('not run' cells), e.g. red30+ beside red30.
     """
     sub = _subset(rows, task, dataset)
-    summ = summarize(sub)
-    levels = sorted(summ['level'].unique())
+    summ = _summary(sub)
+    levels = tuple(sorted(summ['level'].unique()))
     ours = sorted(set(summ['method'].unique()) | set(always), key=_method_key)
     table = paper_table(task, dataset)
     headers = _paper_columns(table, dataset)
-    # the paper's other columns keep their own headers; a column of ours carries its published value instead
-    columns = [(f"{header} (paper)", _paper_cells(table, dataset, m, levels))
-               for m, header in headers.items() if m not in {paper_method(o) for o in ours}]
     labels = method_labels(ours)
-    columns += [(labels[m], _our_cells(summ, m, table, dataset, levels)) for m in ours]
+    our_columns = {m: Column(labels[m], labels[m], OURS, _our_cells(summ, m, table, dataset, levels)) for m in ours}
+    # the paper's other columns keep their own headers; a column of ours carries its published value instead
+    mine = {paper_method(o) for o in ours}
+    columns = [Column(header, f"{header} (paper)", PAPER, _paper_cells(table, dataset, m, levels))
+               for m, header in headers.items() if m not in mine]
+    columns += list(our_columns.values())
+    # the paper view: the paper's columns in its order, ours under the paper's header where we ran the method
+    paper_columns = []
+    for m, header in headers.items():
+        mine = [o for o in ours if paper_method(o) == m]
+        if not mine:
+            paper_columns.append(Column(header, f"{header} (paper)", PAPER, _paper_cells(table, dataset, m, levels)))
+        for o in mine:
+            col = our_columns[o]
+            paper_columns.append(Column(header + o[len(m):], col.header, OURS, col.cells))
     identity = IDENTITY.get(task)
     if table is None:
         head, body = f"{task} results on {dataset}.", "All numbers are ours; the paper has no table for this dataset."
@@ -259,39 +267,88 @@ def render_table(rows: pd.DataFrame, task: str, dataset: str, fmt: str = 'markdo
                 f"– = no such published cell; not run = no rows here. Bold: best in row.")
     if identity in ours:
         body += f" {identity} = the degraded input itself (identity baseline)."
-    caption = _caption(head, dataset, _image_count(sub, summ) + _levels_note(task, levels), body + _weights_note(sub))
-    return _render(columns, levels, task, caption, fmt)
+    count = _image_count(summ) + _levels_note(task, levels)
+    full = _caption(head, dataset, count, body + _partial_note(summ) + _weights_note(sub))
+    paper = ''
+    if table is not None:
+        shown = [o for o in ours if paper_method(o) in headers]
+        paper = ' '.join(x for x in (
+            f"Table {table} (paper view): {TABLE_TITLES[table]}", f"Dataset: {dataset}, {count}.",
+            f"The paper's columns in its order (Mao et al. 2016, Table {table}); where we ran the method, each cell is "
+            f"ours / paper" + (", an x8 column (+) against the paper's plain network" if any(
+                o.endswith('+') for o in shown) else '') + ". Bold: best number in row." + _partial_note(summ, shown),
+            NOTES.get(dataset),
+            f"Our other columns, the weights and ours minus paper: table_{task}_{file_label(dataset)}.md.") if x)
+    latex_caption, diff_caption = _latex_captions(task, dataset, summ, levels, table, ours)
+    return Table(task, dataset, levels, LEVEL_NAME[task], tuple(columns),
+                 Captions(full, paper, latex_caption, diff_caption), tuple(paper_columns), _label(task, dataset))
 
 
-def render_single_vs_separate(rows: pd.DataFrame, task: str, dataset: str,
-                              single_method: str = 'red30-single', fmt: str = 'markdown') -> str:
+def build_single_vs_separate(rows: pd.DataFrame, task: str, dataset: str,
+                             single_method: str = 'red30-single') -> Table:
     """Tables 6/7: our single model (plain and x8) and the identity baseline against the paper's
     single-model RED30 (Tables 6/7) and its per-level RED30 (Tables 1-5)."""
     sub = _subset(rows, task, dataset)
     if not (sub['method'] == single_method).any():
         raise ValueError(f"no rows for method {single_method!r}")
+    sizes = set_sizes(sub)
     identity, ensemble = IDENTITY[task], single_method + '+'
     sub = sub[sub['method'].isin([single_method, ensemble, identity])]
-    summ = summarize(sub)
-    levels = sorted(summ.loc[summ['method'] == single_method, 'level'].unique())
+    summ = with_coverage(summarize(sub), sizes)
+    levels = tuple(sorted(summ.loc[summ['method'] == single_method, 'level'].unique()))
     single, separate = SINGLE_TABLE[task], paper_table(task, dataset)
-    columns = [(f"{single_method} (ours, single model)",
-                _our_cells(summ, single_method, single, dataset, levels, 'red30-single')),
-               (f"{ensemble} (ours, single model, x8)",
-                _our_cells(summ, ensemble, single, dataset, levels, 'red30-single'))]
+    columns = [Column(single_method, f"{single_method} (ours, single model)", OURS,
+                      _our_cells(summ, single_method, single, dataset, levels, 'red30-single')),
+               Column(ensemble, f"{ensemble} (ours, single model, x8)", OURS,
+                      _our_cells(summ, ensemble, single, dataset, levels, 'red30-single'))]
     if identity in set(summ['method']):
-        columns.append((identity, _our_cells(summ, identity, None, dataset, levels)))
+        columns.append(Column(identity, identity, OURS, _our_cells(summ, identity, None, dataset, levels)))
     if separate is not None:
-        columns.append((f"RED30 per level (paper, Table {separate})",
-                        _paper_cells(separate, dataset, 'red30', levels)))
-    columns.append((f"RED30 single model (paper, Table {single})",
-                    _paper_cells(single, dataset, 'red30-single', levels)))
+        columns.append(Column(f"RED30, Table {separate}", f"RED30 per level (paper, Table {separate})", PAPER,
+                              _paper_cells(separate, dataset, 'red30', levels)))
+    columns.append(Column(f"RED30 single, Table {single}", f"RED30 single model (paper, Table {single})", PAPER,
+                          _paper_cells(single, dataset, 'red30-single', levels)))
     head = f"Table {single}: {TABLE_TITLES[single]}"
     body = (f"Our columns: means, each with the paper's single-model value and ours minus paper (PSNR and "
             f"SSIM); {identity} = the degraded input itself (identity baseline); other columns: published; "
             f"not run = no rows here. Bold: best in row.")
-    caption = _caption(head, dataset, _image_count(sub, summ) + _levels_note(task, levels), body + _weights_note(sub))
-    return _render(columns, levels, task, caption, fmt)
+    count = _image_count(summ) + _levels_note(task, levels)
+    full = _caption(head, dataset, count, body + _partial_note(summ) + _weights_note(sub))
+    note = f" ({SHORT_NOTES[dataset]})" if dataset in SHORT_NOTES else ''
+    partial = (' A superscript (n/N) marks a mean over n of the N images, left out of the ranking.'
+               if summ['partial'].any() else '')
+    latex_caption = (f"Average PSNR (dB) and SSIM on {dataset} ({int(summ['n_total'].iloc[0])} images), "
+                     f"{_levels_text(task, levels)}, with one network for all levels: our reproduction of Mao et al. "
+                     f"(2016), Table {single}{note}. Ours: {_method_notes([single_method, ensemble, identity])}; "
+                     f"Paper: its RED30 per level and its single RED30. Best in bold, second best underlined.{partial}")
+    diff_caption = (f"Ours minus the single-model RED30 published in Mao et al. (2016), Table {single}, PSNR (dB) and "
+                    f"SSIM on {dataset}{note}. -- : no published value, or a mean over part of the set.")
+    return Table(task, dataset, levels, LEVEL_NAME[task], tuple(columns),
+                 Captions(full, '', latex_caption, diff_caption), (), _label(task, dataset, '-single'))
+
+
+def render(table: Table, fmt: str = 'markdown') -> str:
+    """fmt: 'markdown' (the full view), 'paper' (the markdown paper view; '' where the paper has no table) or
+    'latex'."""
+    if fmt not in _FORMATS:
+        raise ValueError(f"fmt must be one of {_FORMATS}, got {fmt!r}")
+    return {'markdown': full_view, 'paper': paper_view, 'latex': latex}[fmt](table)
+
+
+def render_table(rows: pd.DataFrame, task: str, dataset: str, fmt: str = 'markdown',
+                 always: tuple[str, ...] = ()) -> str:
+    """build_table, rendered as `fmt` (see render)."""
+    if fmt not in _FORMATS:
+        raise ValueError(f"fmt must be one of {_FORMATS}, got {fmt!r}")
+    return render(build_table(rows, task, dataset, always), fmt)
+
+
+def render_single_vs_separate(rows: pd.DataFrame, task: str, dataset: str,
+                              single_method: str = 'red30-single', fmt: str = 'markdown') -> str:
+    """build_single_vs_separate, rendered as `fmt` (markdown or latex)."""
+    if fmt not in _FORMATS:
+        raise ValueError(f"fmt must be one of {_FORMATS}, got {fmt!r}")
+    return render(build_single_vs_separate(rows, task, dataset, single_method), fmt)
 
 
 def file_label(dataset: str) -> str:
@@ -300,18 +357,22 @@ def file_label(dataset: str) -> str:
 
 
 def write_tables(rows: pd.DataFrame, out_dir: Path) -> list[Path]:
-    """Write table_<task>_<dataset>.md/.tex per pair and tables.md; return the paths."""
+    """Per (task, dataset): table_<task>_<dataset>.md (the full view), _paper.md (the paper view, where the paper
+    has a table for the set) and .tex (LaTeX); then tables.md, every full view. Returns the paths."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths, markdown = [], []
     pairs = rows[['task', 'dataset']].drop_duplicates().sort_values(['task', 'dataset'])
     for task, dataset in pairs.itertuples(index=False):
-        md = render_table(rows, task, dataset, 'markdown')
-        markdown.append(md)
-        for ext, text in (('md', md), ('tex', render_table(rows, task, dataset, 'latex'))):
-            path = out_dir / f"table_{task}_{file_label(dataset)}.{ext}"
-            write_text_atomic(path, text)
-            paths.append(path)
+        table = build_table(rows, task, dataset)
+        markdown.append(render(table, 'markdown'))
+        stem = f"table_{task}_{file_label(dataset)}"
+        for name, fmt in ((f"{stem}.md", 'markdown'), (f"{stem}_paper.md", 'paper'), (f"{stem}.tex", 'latex')):
+            text = markdown[-1] if fmt == 'markdown' else render(table, fmt)
+            if text:
+                path = out_dir / name
+                write_text_atomic(path, text)
+                paths.append(path)
     combined = out_dir / 'tables.md'
     write_text_atomic(combined, '\n'.join(markdown))
     paths.append(combined)

@@ -23,7 +23,7 @@ from redbench.atomic import copy_atomic, normal_mode
 from redbench.errors import UserError
 from redbench.hashing import file_sha256
 
-from .catalog import DatasetSpec, get_spec
+from .catalog import FOLDER_PREFIX, SPECS, DatasetSpec, get_spec
 
 DATA_ENV = "REDBENCH_DATA_DIR"
 CACHE_ENV = "REDBENCH_CACHE"
@@ -184,6 +184,17 @@ def dataset_files(name: str, data_dir_option: str | None = None, download: bool 
             path = locate(entry, mirror, download)
             refs.append(ImageRef(spec.name, entry.stem, str(path), entry.sha256))
     return refs
+
+
+def image_count(name: str) -> int | None:
+    """How many images the dataset has: the entries of its checksum lists, which are the images every run
+    evaluates. None for a folder of the user's own images (its files may change) and for an unknown name."""
+    if name.startswith(FOLDER_PREFIX):
+        return None
+    spec = SPECS.get(name)
+    if spec is None:
+        return None
+    return sum(len(read_checksums(checksum_file)) for checksum_file in spec.checksum_files)
 
 
 def worker_path(dataset: str, image: str, path: str) -> str:

@@ -17,7 +17,9 @@ OLD_NAMES = ("bench", "methods", "datasets")    # the top-level packages of the 
 # Layers, lowest first: a module imports from its own layer or below, never from above.
 FOUNDATION = {"errors", "atomic", "hashing", "environment", "defaults", "color", "resize", "metrics", "degradations",
               "dihedral", "checks", "plots", "markdown"}
-EVALUATION = {"runner", "rows", "cluster", "runinfo", "comparison", "tables", "training"}   # a run writes its tables
+# a run writes its tables: tables builds them (table_model), checks coverage and renders (table_markdown, table_latex)
+EVALUATION = {"runner", "rows", "cluster", "runinfo", "comparison", "coverage", "tables", "table_model", "table_markdown",
+              "table_latex", "training"}
 REPORTING = {"analysis", "report", "visual", "figures", "experiments", "released"}
 LAYERS = ["foundation", "data and methods", "evaluation and training", "reporting", "reproduction", "command line"]
 

@@ -16,17 +16,25 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # (dataset, method, level) -> PSNR per image. Paper RED30 on 'fourteen': 29.17 at sigma 30, 26.81 at 50;
 # the single-model RED30 (Table 6): 29.09 and 26.75.
-_DENOISE_IMAGES = ('01', '02', '03', '04')
-_DENOISE = {
+
+
+def _full(values, n):
+    """`values` for the first images and their mean for the rest: a cell holds every image of its set (a partial
+    one is not ranked, compared or checked against its input; see coverage.py), and its mean is that of `values`."""
+    return tuple(values) + (sum(values) / len(values),) * (n - len(values))
+
+
+_DENOISE_IMAGES = tuple(f'{i:02d}' for i in range(1, 13))     # Set12 has 12 images
+_DENOISE = {key: _full(values, 12) for key, values in {
     ('bm3d', 30): (28.90, 29.40, 28.10, 29.00), ('red30', 30): (29.30, 29.60, 28.90, 29.20),  # mean 29.25
     ('bm3d', 50): (26.20, 26.90, 25.80, 26.40), ('red30', 50): (26.40, 26.80, 26.20, 26.60),  # mean 26.50
     ('red30-single', 30): (29.00, 29.20, 28.80, 29.00), ('red30-single', 50): (26.00, 26.40, 26.30, 26.50),
     ('noisy', 30): (18.60, 18.70, 18.50, 18.60), ('noisy', 50): (26.50, 26.60, 26.40, 26.60),  # 50: above bm3d
-}
-_SR_IMAGES = ('baby', 'bird', 'butterfly')
-_SR = {
+}.items()}
+_SR_IMAGES = ('baby', 'bird', 'butterfly', 'head', 'woman')     # Set5
+_SR = {key: _full(values, 5) for key, values in {
     ('bicubic', 2): (33.90, 35.10, 27.40), ('srcnn', 2): (36.60, 38.50, 31.90), ('red30', 2): (37.90, 39.80, 34.10),
-}
+}.items()}
 _DEVIATION = 'Trained for minutes on 2 CPU cores instead of days on a GPU.'
 
 
@@ -95,10 +103,10 @@ def test_paired_difference_matches_direct_bootstrap():
     rows = _all_rows()
     result = paired_difference(rows, 'red30', 'bm3d', 'denoise', 'set12', 50, n_boot=3000, seed=7)
     diff = np.array(_DENOISE[('red30', 50)]) - np.array(_DENOISE[('bm3d', 50)])
-    means = diff[np.random.default_rng(7).integers(0, 4, size=(3000, 4))].mean(axis=1)
+    means = diff[np.random.default_rng(7).integers(0, len(diff), size=(3000, len(diff)))].mean(axis=1)
     assert result['mean_diff'] == pytest.approx(diff.mean())
     assert (result['ci_low'], result['ci_high']) == pytest.approx(tuple(np.percentile(means, [2.5, 97.5])))
-    assert result['share_a_wins'] == pytest.approx(0.75)   # image 02: 26.80 < 26.90
+    assert result['share_a_wins'] == pytest.approx(11 / 12)   # image 02: 26.80 < 26.90
     assert result['ci_low'] <= result['mean_diff'] <= result['ci_high']
 
 
@@ -116,7 +124,7 @@ def test_per_image_and_runtime_tables(tmp_path):
     assert 'psnr/red30/2' in pd.read_csv(path).columns
     runtime = runtime_table(rows).set_index(['task', 'dataset', 'method', 'level'])
     assert runtime.loc[('denoise', 'set12', 'bm3d', 30), 'median_s'] == pytest.approx(3.0)
-    assert runtime.loc[('denoise', 'set12', 'bm3d', 30), 'n'] == 4
+    assert runtime.loc[('denoise', 'set12', 'bm3d', 30), 'n'] == 12
 
 
 def test_below_paper_finds_constructed_cell():
@@ -137,9 +145,21 @@ def test_below_input_flags_a_method_worse_than_its_input():
         ('bm3d', 50, ('psnr', 'ssim')), ('red30', 50, ('psnr', 'ssim')), ('red30-single', 50, ('psnr', 'ssim'))}
 
 
+def test_below_input_leaves_out_partial_cells():
+    rows = _all_rows()
+    # bm3d at sigma 50 over 6 of Set12's 12 images: below its input, but a mean over part of the set
+    cut = rows[(rows['method'] == 'bm3d') & (rows['level'] == 50)].index[6:]
+    found = {(c['method'], c['level']) for c in below_input(rows.drop(cut))}
+    assert ('bm3d', 50) not in found and ('red30', 50) in found
+    # a partial input: nothing at that level is held to it
+    cut = rows[(rows['method'] == 'noisy') & (rows['level'] == 50)].index[6:]
+    assert not [c for c in below_input(rows.drop(cut)) if c['level'] == 50]
+
+
 def test_depth_order_holds_breaks_and_open_cells():
     deeper = {('red20', 30): (29.10, 29.50, 28.80, 29.10), ('red10', 30): (28.90, 29.30, 28.60, 28.80),  # in order
               ('red20', 50): (26.60, 26.90, 26.30, 26.70)}                                             # above red30
+    deeper = {key: _full(values, 12) for key, values in deeper.items()}
     rows = pd.concat([_all_rows(), _rows('denoise', 'set12', _DENOISE_IMAGES, deeper)], ignore_index=True)
     rows.loc[rows['method'] == 'red20', 'weights'] = 'red20-denoise-s30@abc'
     cells = {(c['dataset'], c['level']): c for c in depth_order(rows)}
@@ -173,12 +193,12 @@ def test_report_content(results, tmp_path):
     assert '![Denoising, sigma 50](figures/grid.png)' in text and 'A crop.' in text
     # paired CI: the report's numbers are a direct computation on the rows
     diff = np.array(_DENOISE[('red30', 30)]) - np.array(_DENOISE[('bm3d', 30)])
-    means = diff[np.random.default_rng(0).integers(0, 4, size=(2000, 4))].mean(axis=1)
+    means = diff[np.random.default_rng(0).integers(0, len(diff), size=(2000, len(diff)))].mean(axis=1)
     low, high = np.percentile(means, [2.5, 97.5])
-    assert (f"| denoise | set12 | 30 | red30 - bm3d | 4 | {diff.mean():+.3f} | [{low:+.3f}, {high:+.3f}] "
-            f"| 4/4 (100%) |") in text
-    assert '| sr | set5 | x2 | red30 - srcnn | 3 |' in text
-    assert '| sr | set5 | x2 | red30 - bicubic | 3 |' in text
+    assert (f"| denoise | set12 | 30 | red30 - bm3d | 12 | {diff.mean():+.3f} | [{low:+.3f}, {high:+.3f}] "
+            f"| 12/12 (100%) |") in text
+    assert '| sr | set5 | x2 | red30 - srcnn | 5 |' in text
+    assert '| sr | set5 | x2 | red30 - bicubic | 5 |' in text
     below = text.split('more than 0.1 dB below the paper')[1].split('## ')[0]
     assert '| Table 1 | set12 | 50 | red30 | red30 | 26.50 | 26.81 | -0.31 |' in below
     assert '| set12 | 30 |' not in below
@@ -203,8 +223,8 @@ def test_report_drops_rows_repeated_across_runs(results, tmp_path):
     (root / 'again').mkdir()
     pd.read_csv(root / 'sr' / 'rows.csv').to_csv(root / 'again' / 'rows.csv', index=False)
     text = _render(results, tmp_path)
-    assert '9 rows appeared in more than one folder' in text      # 3 images x 3 methods
-    assert 'Dataset: set5, 3 images' in text
+    assert '15 rows appeared in more than one folder' in text      # 5 images x 3 methods
+    assert 'Dataset: set5, 5 images' in text
 
 
 def test_comparison_grid_reproduces_stored_rows(mirror, tmp_path):

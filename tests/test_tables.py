@@ -18,15 +18,27 @@ _SR = {('bicubic', 2): (33.00, 34.00), ('red30', 2): (37.00, 38.00),
        ('bicubic', 4): (28.00, 28.50), ('red30', 4): (31.00, 31.50)}
 
 
+# every set has all of its images (coverage.py reads how many from the checksum lists): the two images above,
+# and the rest at their mean, so each mean is that of the two
+_SIZE = {'set12': 12, 'bsd200-half': 200, 'set5': 5}
+
+
+def _images(dataset, values):
+    """(image, psnr, seconds) for every image of `dataset`."""
+    mean = sum(values) / len(values)
+    return [(f"{i:03d}", values[i] if i < len(values) else mean, (2.0, 4.0)[i] if i < 2 else 3.0)
+            for i in range(_SIZE[dataset])]
+
+
 @pytest.fixture
 def rows():
     out = []
     for (ds, m, lvl), vals in _PSNR.items():
-        for img, v in zip('ab', vals):
+        for img, v, sec in _images(ds, vals):
             out.append(dict(task='denoise', dataset=ds, image=img, method=m, level=lvl,
-                            psnr=v, ssim=v / 40, seconds=2.0 if img == 'a' else 4.0))
+                            psnr=v, ssim=v / 40, seconds=sec))
     for (m, lvl), vals in _SR.items():
-        for img, v in zip(('baby', 'bird'), vals):
+        for img, v, _ in _images('set5', vals):
             out.append(dict(task='sr', dataset='set5', image=img, method=m, level=lvl,
                             psnr=v, ssim=v / 40, seconds=1.0))
     return pd.DataFrame(out)
@@ -49,7 +61,7 @@ def test_summarize_means(rows):
     assert r['psnr'] == pytest.approx(29.17)
     assert r['ssim'] == pytest.approx(29.17 / 40)
     assert r['seconds'] == pytest.approx(3.0)
-    assert r['n_images'] == 2
+    assert r['n_images'] == 12
     assert s.loc[('sr', 'set5', 'red30', 4), 'psnr'] == pytest.approx(31.25)
     assert len(s) == 12
 
@@ -89,7 +101,7 @@ def test_column_order(rows):
 def test_substitute_label_for_set12(rows):
     md = render_table(rows, 'denoise', 'set12')
     assert "SUBSTITUTE: Set12 instead of the paper's 14 images" in md
-    assert 'set12, 2 images' in md
+    assert 'set12, 12 images' in md
     # 29.17 beats every published Table 1 value at sigma 30 (RED30 29.17 is the paper's own).
     assert _md_row(md, 'PSNR', 30)['red30'] == '**29.17** (paper 29.17, +0.00)'
     assert 'SUBSTITUTE' not in render_table(rows, 'denoise', 'bsd200-half')
@@ -121,7 +133,17 @@ def test_latex(rows):
     assert r'\textbf{' in tex and '**' not in tex
     assert _balanced(tex)
     assert r'\begin{tabular}' in tex and r'\end{table}' in tex
-    assert r'\textbf{29.17} (paper 29.17, +0.00)' in tex
+    # booktabs, no \hline; a label; the caption names the paper's table but does not start with "Table N:"
+    assert all(rule in tex for rule in (r'\toprule', r'\midrule', r'\bottomrule')) and r'\hline' not in tex
+    assert r'\label{tab:redbench-denoise-set12}' in tex and r'\label{tab:redbench-denoise-set12-diff}' in tex
+    captions = re.findall(r'\\caption\{([^\n]*)\}\n', tex)
+    assert len(captions) == 2 and not [c for c in captions if c.startswith('Table')]
+    assert 'Table 1' in captions[0] and 'Weights' not in tex and '(paper' not in tex
+    # numbers only in the main table, best bold and second underlined; ours minus paper in the second table
+    # the paper's RED20 (29.10) is second to our RED30 (29.17) at sigma 30, in the next tabular of the same float
+    assert r'30 & 28.35 & 28.44 & 28.68 & 28.55 & 28.74 & 28.95 & \underline{29.10} \\' in tex
+    assert r'30 & 28.20 & \textbf{29.17} \\' in tex
+    assert '30 & $-0.29$ & $+0.00$' in tex            # ours minus paper: bm3d 28.20 - 28.49, red30 29.17 - 29.17
     assert '–' not in tex  # no raw unicode dash in LaTeX
     assert '_' not in tex.replace(r'\_', '')
     with pytest.raises(ValueError):
@@ -150,9 +172,10 @@ def test_single_vs_separate(rows):
 def test_write_tables(rows, tmp_path):
     paths = write_tables(rows, tmp_path / 'out')
     names = sorted(p.name for p in paths)
-    assert names == sorted(['table_denoise_set12.md', 'table_denoise_set12.tex',
-                            'table_denoise_bsd200-half.md', 'table_denoise_bsd200-half.tex',
-                            'table_sr_set5.md', 'table_sr_set5.tex', 'tables.md'])
+    assert names == sorted(['table_denoise_set12.md', 'table_denoise_set12_paper.md', 'table_denoise_set12.tex',
+                            'table_denoise_bsd200-half.md', 'table_denoise_bsd200-half_paper.md',
+                            'table_denoise_bsd200-half.tex',
+                            'table_sr_set5.md', 'table_sr_set5_paper.md', 'table_sr_set5.tex', 'tables.md'])
     assert all(p.exists() and p.stat().st_size > 0 for p in paths)
     combined = (tmp_path / 'out' / 'tables.md').read_text()
     assert 'SUBSTITUTE' in combined and 'Table 3' in combined and 'Table 2' in combined
@@ -210,3 +233,47 @@ def test_two_networks_with_the_same_weights_name_get_columns_told_apart():
                                    'net:runs/ab/bf16/srcnn-sr': 'net bf16/srcnn-sr',
                                    'net:runs/ab/bf16/srcnn-sr+': 'net srcnn-sr+', 'red30': 'red30'}
     assert method_labels(['net:a/x/n', 'net:b/x/n']) == {'net:a/x/n': 'net a/x/n', 'net:b/x/n': 'net b/x/n'}
+
+
+def test_paper_view_has_the_papers_columns_ours_beside_the_published(rows):
+    md = render_table(rows, 'denoise', 'bsd200-half', fmt='paper')
+    headers = [h.strip() for h in md.splitlines()[2].strip('|').split('|')]
+    assert headers == ['Metric', 'sigma', 'BM3D', 'EPLL', 'NCSR', 'PCLR', 'PGPD', 'WNNM', 'RED10', 'RED20', 'RED30']
+    row = _md_row(md, 'PSNR', 30)
+    assert row['BM3D'] == '27.10 / 27.31' and row['WNNM'] == '27.48'       # ours / paper; the paper's alone
+    assert row['RED30'] == '**28.05** / 27.95'
+    # every number shown competes: at sigma 10 the paper's RED30 (33.63) beats our 33.10 and its RED20
+    assert _md_row(md, 'PSNR', 10)['RED30'] == '33.10 / **33.63**' and _md_row(md, 'PSNR', 10)['RED20'] == '33.59'
+    assert md.startswith('Table 2 (paper view): ') and 'table_denoise_bsd200-half.md' in md
+    # no paper table, no paper view
+    other = rows[rows['dataset'] == 'set12'].assign(dataset='bsd68')
+    assert render_table(other, 'denoise', 'bsd68', fmt='paper') == ''
+
+
+def test_set_sizes_come_from_the_checksum_lists():
+    from redbench.coverage import set_sizes
+    from redbench.datasets.fetch import image_count, read_checksums
+    assert image_count('set14') == len(read_checksums('set14')) == 14
+    assert image_count('bsd300-train') == 300 and image_count('bsd200-half') == 200
+    assert image_count('dir:/somewhere') is None and image_count('no-such-set') is None
+    rows = pd.DataFrame({'dataset': ['set14'] * 6 + ['dir:/x'] * 5, 'method': ['a'] * 9 + ['b'] * 2, 'level': 2,
+                         'image': [str(i) for i in range(6)] + ['p', 'q', 'r', 'p', 'q']})
+    # a listed set: its list, however few images the rows have; a folder: the fullest cell
+    assert set_sizes(rows) == {'set14': 14, 'dir:/x': 3}
+
+
+def test_partial_cells_are_marked_never_ranked_nor_compared(rows):
+    # our red30 at sigma 30 over 6 of Set12's 12 images, at a mean that would be best in its row
+    cell = (rows['dataset'] == 'set12') & (rows['method'] == 'red30') & (rows['level'] == 30)
+    rows = rows.drop(rows[cell].index[6:])
+    rows.loc[rows['dataset'].eq('set12') & rows['method'].eq('red30') & rows['level'].eq(30), 'psnr'] = 35.0
+    md = render_table(rows, 'denoise', 'set12')
+    row = _md_row(md, 'PSNR', 30)
+    assert row['red30'] == '35.00 (6/12)'                      # no bold, no "(paper 29.17, ...)"
+    assert [h for h, c in row.items() if '**' in c] == ['RED20 (paper)']
+    assert _md_row(md, 'PSNR', 10)['red30'] == '**34.80** (paper 34.81, -0.01)'   # the complete cell as before
+    assert '12 images (some cells average only 6)' in md and '(n/N)' in md
+    assert _md_row(render_table(rows, 'denoise', 'set12', fmt='paper'), 'PSNR', 30)['RED30'] == '35.00 (6/12)'
+    tex = render_table(rows, 'denoise', 'set12', fmt='latex')
+    assert r'30 & 28.20 & 35.00\textsuperscript{(6/12)} \\' in tex
+    assert '30 & $-0.29$ & --' in tex                           # left out of ours minus paper
