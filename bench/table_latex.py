@@ -17,7 +17,9 @@ from .table_model import DIGITS, METRICS, PAPER, Cell, Column, Table, row_ranks
 TEXTWIDTH_PT = 345.0     # \textwidth of the standard one-column article at 10pt, default margins
 TABCOLSEP_PT = 4.0       # set in each float; the article default is 6pt
 MARGIN_PT = 6.0          # kept free of the estimate below, which is only an estimate
-TABULARS_PER_FLOAT = 2   # 2 tabulars of 4 levels x 2 metrics and a caption fit a page; 3 may not
+TEXTHEIGHT_PT = 550.0    # its \textheight: a float taller than that does not fit a page
+LINE_PT = 11.0           # \small's baselineskip
+RULES_PT = 30.0          # booktabs rules and the skips around a tabular or a caption, generously
 HEADER_CHARS = 7         # a longer header is wrapped at '-' or ' ' into lines of about this length
 GROUPS = {PAPER: 'Paper', 'ours': 'Ours'}
 
@@ -187,19 +189,43 @@ def _floats(table: Table, columns: list[Column], texts: dict, widths: list[float
     boundaries = frozenset(i for i in range(1, len(columns)) if columns[i].source != columns[i - 1].source)
     parts = split(widths, room, boundaries)
     groups = len({c.source for c in columns}) > 1
+    floats = stack([_tabular_height(table, [columns[i] for i in part], groups) for part in parts],
+                   TEXTHEIGHT_PT - _caption_height(caption))
     out = []
-    for f in range(0, len(parts), TABULARS_PER_FLOAT):
-        first = f == 0
+    for f, members in enumerate(floats):
         out += [r'\begin{table}[tbp]', r'\centering', r'\small', rf'\setlength{{\tabcolsep}}{{{TABCOLSEP_PT:g}pt}}',
-                rf'\caption{{{esc(caption)}}}' if first else
-                rf'\caption{{Continued from Table~\ref{{{label}}}.}}',
-                rf'\label{{{label}}}' if first else rf'\label{{{label}-{f // TABULARS_PER_FLOAT + 1}}}']
-        for j, part in enumerate(parts[f:f + TABULARS_PER_FLOAT]):
+                rf'\caption{{{esc(caption)}}}' if f == 0 else rf'\caption{{Continued from Table~\ref{{{label}}}.}}',
+                rf'\label{{{label}}}' if f == 0 else rf'\label{{{label}-{f + 1}}}',
+                r'\medskip']   # the article's caption skips are made for a caption below the table
+        for j, k in enumerate(members):
             if j:
                 out.append(r'\par\medskip')
-            out += _tabular(table, [(i, columns[i]) for i in part], texts, groups)
+            out += _tabular(table, [(i, columns[i]) for i in parts[k]], texts, groups)
         out += [r'\end{table}', '']
     return out
+
+
+def _tabular_height(table: Table, columns: list[Column], groups: bool) -> float:
+    r"""About how tall a tabular is: its lines at \small (11pt apart), the booktabs rules and the skip above it."""
+    header = max(len(header_lines(c.name)) for c in columns)
+    lines = header + int(groups) + len(METRICS) * (1 + len(table.levels))
+    return LINE_PT * lines + RULES_PT
+
+
+def _caption_height(caption: str) -> float:
+    return LINE_PT * (1 + int(text_width(caption) // TEXTWIDTH_PT)) + RULES_PT
+
+
+def stack(heights: list[float], room: float) -> list[list[int]]:
+    """Tabular indices per float, in order: as many in one float as fit `room` (always at least one)."""
+    floats, used = [[]], 0.0
+    for k, h in enumerate(heights):
+        if floats[-1] and used + h > room:
+            floats.append([])
+            used = 0.0
+        floats[-1].append(k)
+        used += h
+    return floats
 
 
 def _main(table: Table) -> list[str]:

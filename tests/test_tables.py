@@ -277,3 +277,17 @@ def test_partial_cells_are_marked_never_ranked_nor_compared(rows):
     tex = render_table(rows, 'denoise', 'set12', fmt='latex')
     assert r'30 & 28.20 & 35.00\textsuperscript{(6/12)} \\' in tex
     assert '30 & $-0.29$ & --' in tex                           # left out of ours minus paper
+
+
+def test_readme_describes_the_table_files_written(rows, tmp_path):
+    from tests.conftest import ROOT
+    section = (ROOT / 'README.md').read_text().split('Each run writes the following to `DIR`:')[1]
+    section = section.split('- `run.json`')[0]
+    written = {re.sub(r'^table_(denoise|sr)_(set12|bsd200-half|set5)', 'table_<task>_<dataset>', p.name)
+               for p in write_tables(rows, tmp_path)}
+    assert written == set(re.findall(r'`(table_<task>_<dataset>[^`]*|tables\.md)`', section))
+    assert r'\label{tab:redbench-<task>-<dataset>}' in section and '-diff}' in section
+    # its example cells are cells of the committed tables
+    examples = re.findall(r'`(\d+\.\d+ \((?:paper [^`]*|\d+/\d+)\))`', section)
+    committed = '\n'.join(p.read_text() for p in (ROOT / 'results' / 'reproduce').rglob('table_*.md'))
+    assert len(examples) == 2 and all(f'| {e} |' in committed for e in examples)
