@@ -24,7 +24,8 @@ HEADER_CHARS = 7         # a longer header is wrapped at '-' or ' ' into lines o
 GROUPS = {PAPER: 'Paper', 'ours': 'Ours'}
 
 _SPECIAL = {'\\': r'\textbackslash{}', '&': r'\&', '%': r'\%', '$': r'\$', '#': r'\#', '_': r'\_', '{': r'\{',
-            '}': r'\}', '~': r'\textasciitilde{}', '^': r'\textasciicircum{}', '–': '--', 'σ': r'$\sigma$', '×': r'$\times$'}
+            '}': r'\}', '~': r'\textasciitilde{}', '^': r'\textasciicircum{}', '–': '--', 'σ': r'$\sigma$',
+            '×': r'$\times$'}
 
 # Advance widths in pt of Computer Modern at \small (9pt), a little on the wide side: what a column needs.
 _NARROW = set('.,;:il!|\'')

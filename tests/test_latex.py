@@ -13,9 +13,9 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
-
 from redbench.datasets.fetch import image_count
 from redbench.tables import render_single_vs_separate, render_table
+
 from tests.conftest import ROOT
 
 DENOISE = ('noisy', 'bm3d', 'tv', 'red10', 'red20', 'red30', 'red30+', 'red10-single', 'red20-single', 'red30-single',
@@ -35,7 +35,8 @@ def pdflatex() -> str:
     if os.environ.get('CI') == 'true':
         pytest.fail('pdflatex is missing under CI=true: .ci/run installs it (apt-get install '
                     'texlive-latex-recommended), and CI must compile the LaTeX tables')
-    pytest.skip('pdflatex is not installed (Debian: apt-get install --no-install-recommends texlive-latex-recommended); '
+    pytest.skip('pdflatex is not installed (Debian: apt-get install --no-install-recommends '
+                'texlive-latex-recommended); '
                 'under CI=true this is a failure')
 
 
@@ -138,7 +139,7 @@ def _compile(fragments: dict[str, str], tmp_path) -> str:
         body += [f'% {name}', rf'\input{{frag{i}.tex}}', r'\clearpage']
     (tmp_path / 'doc.tex').write_text('\n'.join([r'\documentclass{article}', r'\usepackage{booktabs}',
                                                  r'\begin{document}', *body, r'\end{document}', '']))
-    done = subprocess.run([exe, '-interaction=nonstopmode', '-halt-on-error', 'doc.tex'], cwd=tmp_path,
+    done = subprocess.run([exe, '-interaction=nonstopmode', '-halt-on-error', 'doc.tex'], cwd=tmp_path, check=False,
                           capture_output=True, text=True, timeout=300)
     log = (tmp_path / 'doc.log').read_text(errors='replace') if (tmp_path / 'doc.log').exists() else done.stdout
     assert done.returncode == 0, f'pdflatex failed:\n{log[-3000:]}'

@@ -3,9 +3,15 @@ import re
 
 import pandas as pd
 import pytest
-
 from redbench.comparison import paper_levels, published_value
-from redbench.tables import method_label, method_labels, render_single_vs_separate, render_table, summarize, write_tables
+from redbench.tables import (
+    method_label,
+    method_labels,
+    render_single_vs_separate,
+    render_table,
+    summarize,
+    write_tables,
+)
 
 # (dataset, method, level) -> PSNR of images a and b; SSIM is psnr / 40 for simplicity.
 _PSNR = {
@@ -35,12 +41,12 @@ def rows():
     out = []
     for (ds, m, lvl), vals in _PSNR.items():
         for img, v, sec in _images(ds, vals):
-            out.append(dict(task='denoise', dataset=ds, image=img, method=m, level=lvl,
-                            psnr=v, ssim=v / 40, seconds=sec))
+            out.append({'task': 'denoise', 'dataset': ds, 'image': img, 'method': m, 'level': lvl,
+                        'psnr': v, 'ssim': v / 40, 'seconds': sec})
     for (m, lvl), vals in _SR.items():
         for img, v, _ in _images('set5', vals):
-            out.append(dict(task='sr', dataset='set5', image=img, method=m, level=lvl,
-                            psnr=v, ssim=v / 40, seconds=1.0))
+            out.append({'task': 'sr', 'dataset': 'set5', 'image': img, 'method': m, 'level': lvl,
+                        'psnr': v, 'ssim': v / 40, 'seconds': 1.0})
     return pd.DataFrame(out)
 
 
