@@ -153,27 +153,42 @@ def visual_note(task: str, dataset: str, image: str, level) -> str:
     return text
 
 
+def network_runs(data_dir: str | None, datasets: list[str] | None = None) -> list[tuple[str, RunConfig]]:
+    """The evaluation runs cut to their network methods (RED, SRCNN: what a GPU speeds up), and to `datasets`
+    when given: what a GPU call evaluates (scripts/gpu_campaign.sh; scripts/gpu_prepare.py bundles their data)."""
+    from .runner import load_method
+    out = []
+    for label, config in evaluation_runs(data_dir):
+        config.methods = [m for m in config.methods if load_method(m, config.task).uses_torch]
+        config.datasets = [d for d in config.datasets if datasets is None or d in datasets]
+        if config.methods and config.datasets:
+            out.append((label, config))
+    return out
+
+
 def reproduce(jobs: int = 0, data_dir: str | None = None, train: bool = True, force_figures: bool = False,
               argv: list[str] | None = None, budget_scale: float = 1.0, backend: str = "loky",
               scheduler: str | None = None, progress: bool | None = None, command: str = "redbench reproduce",
-              device: str = "auto") -> Path:
-    """Train the missing experiments, evaluate the missing rows (on `backend`), then write_report."""
+              device: str = "auto", networks_only: bool = False, datasets: list[str] | None = None) -> Path | None:
+    """Train the missing experiments, evaluate the missing rows (on `backend`), then write_report.
+    `networks_only`: only the network cells (of `datasets`, if given), no experiments and no report."""
     from .experiments import EXPERIMENTS, is_done, run_experiment
-    for exp in EXPERIMENTS:
+    for exp in [] if networks_only else EXPERIMENTS:
         if is_done(exp):
             continue
         if not train:
             raise UserError(f"experiment {exp.name} has no stored log; run without --no-train to train it.")
         _say(f"training experiment {exp.name}")
         run_experiment(exp, data_dir, scale=budget_scale)
-    for label, config in evaluation_runs(data_dir):
+    runs = network_runs(data_dir, datasets) if networks_only else evaluation_runs(data_dir)
+    for label, config in runs:
         config.jobs, config.data_dir, config.backend, config.scheduler = jobs, data_dir, backend, scheduler
         config.device = device
         _say(f"evaluating {label}: {','.join(config.methods)} on {','.join(config.datasets)}")
         totals = run(config, argv or [], progress=sys.stderr.isatty() if progress is None else progress,
                      command=command)
         _say(f"  {totals['computed']} computed, {totals['reused']} reused, {totals['wall_seconds']:.0f} s")
-    return write_report(data_dir, force_figures)
+    return None if networks_only else write_report(data_dir, force_figures)
 
 
 def write_report(data_dir: str | None = None, force_figures: bool = False) -> Path:

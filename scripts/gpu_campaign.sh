@@ -12,7 +12,12 @@
 # test suite), BUNDLE (gpu_bundle), WORK (scratch, default runs/gpu-campaign), TRAIN_SECONDS (540:
 # training stops there with a checkpoint so that packing always runs), PYTHON, SEED (the committed networks
 # that already meet their GPU budget are copied in and skipped, and do not come back; default
-# methods/weights, "none" to train the whole plan).
+# methods/weights, "none" to train the whole plan); EVAL=1 then evaluates on the device (EVAL_CMD, default
+# `run_bench.py reproduce --networks-only --quiet --jobs 8 [--datasets $EVAL_DATASETS]`, for at most
+# EVAL_SECONDS, default 150) with what it trained installed, and packs the rows of every results folder under
+# ROWS_ROOT (results) with the logs; CHECK=1 then runs scripts/gpu_check.py into $OUT/gpu_check.json.
+# TRAIN_SECONDS=0 makes an evaluation-only call. What fits in one call, and
+# the order of calls in a session that is lent a GPU: docs/gpu.md.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -22,6 +27,12 @@ BUNDLE=${BUNDLE:-gpu_bundle}
 WORK=${WORK:-runs/gpu-campaign}
 RESULTS=${OUT:-runs/gpu-results}
 TRAIN_SECONDS=${TRAIN_SECONDS:-540}
+EVAL=${EVAL:-0}
+EVAL_SECONDS=${EVAL_SECONDS:-150}
+EVAL_DATASETS=${EVAL_DATASETS:-}
+EVAL_CMD=${EVAL_CMD:-run_bench.py reproduce --networks-only --quiet --jobs 8${EVAL_DATASETS:+ --datasets $EVAL_DATASETS}}
+ROWS_ROOT=${ROWS_ROOT:-results}
+INSTALL_DIR=${INSTALL_DIR:-methods/weights}   # the device's copy of the checkout; tests point it elsewhere
 export PYTHONUNBUFFERED=1 REDBENCH_CACHE="$WORK/cache" REDBENCH_DATA_DIR="$BUNDLE/datasets"
 mkdir -p "$WORK" "$RESULTS"
 fail() { echo "gpu_campaign: $*" >&2; exit 3; }
@@ -43,6 +54,9 @@ if [ "$SEED" != none ]; then
   "$PY" scripts/gpu_unpack.py --seed "$WORK" --plan "$PLAN" --weights-dir "$SEED" || fail "seeding from $SEED failed"
 fi
 ARGS=(--plan "$PLAN" --target gpu --device "$DEVICE" --nice 0 --publish-dir "$WORK/weights" --work-dir "$WORK/work")
+if [ "$TRAIN_SECONDS" = 0 ]; then   # an evaluation call: nothing to train, nothing trained to install
+  echo "TRAIN_SECONDS=0: no training in this call"
+else
 timeout 90 "$PY" run_bench.py train "${ARGS[@]}" --preflight 3 > "$WORK/preflight.log" 2>&1 \
   || { tail -20 "$WORK/preflight.log"; fail "the preflight (3 steps of every network) failed or took over 90 s"; }
 grep '^preflight' "$WORK/preflight.log"
@@ -52,4 +66,24 @@ timeout -s TERM "$TRAIN_SECONDS" "$PY" run_bench.py train "${ARGS[@]}" 2>&1 | te
 status=${PIPESTATUS[0]}
 echo "training ended with status $status after $(( $(date +%s) - start )) s"
 "$PY" scripts/gpu_unpack.py --pack "$WORK" --plan "$PLAN" --results "$RESULTS" || fail "packing failed"
+fi
+[ "$EVAL" = 1 ] || exit 0
+
+# Evaluation on the device: install what this call trained by the rule the unpack here will apply (this
+# checkout is the device's copy, discarded after the call), evaluate every RED cell the report needs with
+# the networks on the GPU, then pack again with the rows. The rows come back even when EVAL_SECONDS cuts the
+# evaluation short: each finished restoration is already in its folder's store.
+if [ "$TRAIN_SECONDS" != 0 ]; then
+  "$PY" scripts/gpu_unpack.py "$RESULTS" --weights-dir "$INSTALL_DIR" --log-dir "$WORK/installed-logs" \
+    --rows-root "$WORK/no-rows" || fail "installing the trained networks on the device failed"
+fi
+start=$(date +%s)
+# shellcheck disable=SC2086
+timeout -s TERM "$EVAL_SECONDS" "$PY" $EVAL_CMD --device "$DEVICE" 2>&1 | tee "$WORK/eval.log"
+echo "evaluation ended with status ${PIPESTATUS[0]} after $(( $(date +%s) - start )) s"
+if [ "${CHECK:-0}" = 1 ]; then   # GPU against CPU on the same restorations (docs/gpu.md)
+  timeout 120 "$PY" scripts/gpu_check.py --gpu "$DEVICE" --json "$RESULTS/gpu_check.json" 2>&1 | tee "$WORK/check.log"
+fi
+"$PY" scripts/gpu_unpack.py --pack "$WORK" --plan "$PLAN" --results "$RESULTS" --with-rows --rows-root "$ROWS_ROOT" \
+  || fail "packing the rows failed"
 exit 0

@@ -2,7 +2,7 @@
 """Unpack a GPU campaign's archives into methods/weights/ (sha256-checked) and campaign/logs/gpu/.
 
     python scripts/gpu_unpack.py /work/.device/<...>      # the folder the device call returned
-    python scripts/gpu_unpack.py --pack WORK --plan PLAN --results OUT   # used by gpu_campaign.sh
+    python scripts/gpu_unpack.py --pack WORK --plan PLAN --results OUT [--rows-root results]   # gpu_campaign.sh
     python scripts/gpu_unpack.py --seed WORK --plan PLAN [--weights-dir DIR] # likewise, before training
 """
 from __future__ import annotations
@@ -18,7 +18,23 @@ from redbench.atomic import write_text_atomic  # noqa: E402
 from redbench.errors import UserError  # noqa: E402
 from redbench.methods.weights import WEIGHTS_DIR  # noqa: E402
 from redbench.training.campaign import load_plan, seed_finished, summary_table  # noqa: E402
-from redbench.training.gpu_results import pack, unpack  # noqa: E402
+from redbench.training.gpu_results import pack, unpack, unpack_rows  # noqa: E402
+
+
+def evaluated_rows(root: Path) -> list[tuple[str, Path]]:
+    """(folder under root, rows.csv) of every results folder, each rows.csv exported afresh from its store: an
+    evaluation stopped by the call's time limit has its rows in rows.sqlite, not yet in rows.csv."""
+    from redbench.rows import ResultStore
+    out = []
+    for db in sorted(root.rglob("rows.sqlite")):
+        store = ResultStore(db.parent)
+        try:
+            store.export_csv()
+        finally:
+            store.close()
+    for csv_path in sorted(root.rglob("rows.csv")):
+        out.append((csv_path.parent.relative_to(root).as_posix(), csv_path))
+    return out
 
 
 def main() -> int:
@@ -29,6 +45,11 @@ def main() -> int:
     parser.add_argument("--pack", metavar="WORK", help="pack the campaign in WORK instead (device side)")
     parser.add_argument("--plan", default=str(ROOT / "campaign" / "plan.toml"))
     parser.add_argument("--results", dest="out", help="with --pack: where the archives go")
+    parser.add_argument("--rows-root", default=str(ROOT / "results"),
+                        help="results folder whose stores take the evaluated rows (with --pack: whose rows.csv "
+                             "files travel; unpacking: where they are merged)")
+    parser.add_argument("--with-rows", action="store_true", help="with --pack: also pack the rows.csv of every "
+                        "results folder under --rows-root (the call evaluated them)")
     parser.add_argument("--seed", metavar="WORK", help="copy the networks of --weights-dir that meet their GPU budget "
                         "into WORK/weights, so the campaign skips them and fine-tunes from them (device side)")
     args = parser.parse_args()
@@ -47,14 +68,19 @@ def main() -> int:
             logs = sorted(work.glob("work/logs/*.csv")) + sorted(work.glob("work/*/log.csv"))   # finished, in progress
             seeded = work / "seeded.txt"
             skip = frozenset(seeded.read_text().split()) if seeded.exists() else frozenset()
-            archives = pack(work / "weights", logs, [work / "summary.md", work / "train.log", work / "preflight.log"],
-                            Path(args.out or ROOT / "runs" / "gpu-results"), skip)
+            rows = evaluated_rows(Path(args.rows_root)) if args.with_rows else []
+            archives = pack(work / "weights", logs, [work / "summary.md", work / "train.log", work / "preflight.log",
+                                                      work / "eval.log", work / "check.log"],
+                            Path(args.out or ROOT / "runs" / "gpu-results"), skip, rows)
             print("archives: " + ", ".join(f"{a.name} ({a.stat().st_size / 2**20:.1f} MiB)" for a in archives))
             return 0
         if not args.results:
             raise UserError("give the folder with the campaign's archives.")
         names, kept = unpack(Path(args.results), Path(args.weights_dir), Path(args.log_dir))
         print(f"unpacked {len(names)} networks into {args.weights_dir}: {', '.join(names)}")
+        merged = unpack_rows(Path(args.results), Path(args.rows_root))
+        if merged:
+            print("merged evaluated rows: " + ", ".join(f"{folder} +{n}" for folder, n in merged.items()))
         if kept:
             print(f"kept the installed {', '.join(kept)}: what came back was an unfinished snapshot or scored lower on "
                   f"the validation crops (the logs of both are kept)")

@@ -56,8 +56,11 @@ def test_gpu_campaign_script_on_cpu(mirror, tmp_path):
     plan.write_text(PLAN)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     prep = subprocess.run([sys.executable, str(ROOT / "scripts" / "gpu_prepare.py"), "--plan", str(plan),
-                           "--bundle", str(tmp_path / "bundle"), "--no-wheels"], capture_output=True, text=True, env=env)
+                           "--bundle", str(tmp_path / "bundle"), "--no-wheels", "--limit-mib", "100000"],
+                          capture_output=True, text=True, env=env)
     assert prep.returncode == 0, prep.stderr
+    # the installed networks meet this plan's tiny budgets, so the call would seed (read) all three
+    assert "the call reads 3 installed networks" in prep.stdout
     assert (tmp_path / "bundle" / "datasets" / "set5").is_dir() and (tmp_path / "bundle" / "datasets" / "bsds500").is_dir()
 
     # a committed network that already meets its budget is seeded: skipped, fine-tuned from, not sent back
@@ -66,11 +69,17 @@ def test_gpu_campaign_script_on_cpu(mirror, tmp_path):
     for suffix in (".safetensors", ".json"):
         (seed / f"red10-denoise-single{suffix}").write_bytes((weights.WEIGHTS_DIR / f"red10-denoise-single{suffix}").read_bytes())
     results = tmp_path / "results"
+    rows_root = tmp_path / "device-results"   # the call's evaluation: a small stand-in for reproduce --networks-only
     env.update(SEED=str(seed), DEVICE="cpu", PLAN=str(plan), BUNDLE=str(tmp_path / "bundle"), WORK=str(tmp_path / "work"),
-               OUT=str(results), PYTHON=sys.executable)
+               OUT=str(results), PYTHON=sys.executable, EVAL="1", ROWS_ROOT=str(rows_root),
+               INSTALL_DIR=str(tmp_path / "device-weights"),   # never this checkout's methods/weights
+               EVAL_CMD=f"run_bench.py --task sr --scale 2 --datasets set5 --methods bicubic --quiet --jobs 1 "
+                        f"--out {rows_root / 'reproduce' / 'sr'}")
+    installed = {p.name: p.read_bytes() for p in weights.WEIGHTS_DIR.iterdir()}
     run = subprocess.run(["bash", str(ROOT / "scripts" / "gpu_campaign.sh")], capture_output=True, text=True,
                          env=env, timeout=600)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert {p.name: p.read_bytes() for p in weights.WEIGHTS_DIR.iterdir()} == installed   # this checkout untouched
     assert "preflight: all 3 networks train." in run.stdout and "plan complete" in run.stdout
     assert "seeded 1 networks already at their GPU budget: red10-denoise-single" in run.stdout
     assert "| red10-denoise-s30 | CPU" in run.stdout and "patches/s" in run.stdout
@@ -82,21 +91,29 @@ def test_gpu_campaign_script_on_cpu(mirror, tmp_path):
     with tarfile.open(results / "weights-1.tar") as tar:
         assert sorted(tar.getnames()) == sorted(f"{n}{s}" for n in NAMES for s in (".json", ".safetensors"))
     with tarfile.open(results / "logs.tar.gz") as tar:
-        assert {f"logs/{n}.csv" for n in NAMES} | {"summary.md", "train.log", "preflight.log"} <= set(tar.getnames())
+        assert {f"logs/{n}.csv" for n in NAMES} | {"summary.md", "train.log", "preflight.log", "eval.log",
+                                                   "rows/reproduce/sr/rows.csv"} <= set(tar.getnames())
+    assert sorted(p.name for p in (tmp_path / "device-weights").glob("*.json")) == [f"{n}.json" for n in NAMES]
     s30 = weights.read_card("red10-denoise-s30", tmp_path / "work" / "weights")
     assert s30.init.startswith("red10-denoise-single@" + weights.read_card("red10-denoise-single", seed).sha256[:8])
 
+    here = tmp_path / "results-here"
     unpack = [sys.executable, str(ROOT / "scripts" / "gpu_unpack.py"), str(results),
-              "--weights-dir", str(tmp_path / "weights"), "--log-dir", str(tmp_path / "logs")]
+              "--weights-dir", str(tmp_path / "weights"), "--log-dir", str(tmp_path / "logs"), "--rows-root", str(here)]
     done = subprocess.run(unpack, capture_output=True, text=True, env=env)
     assert done.returncode == 0 and "unpacked 2 networks" in done.stdout, done.stderr
+    assert "merged evaluated rows: reproduce/sr +5" in done.stdout
+    merged = (here / "reproduce" / "sr" / "rows.csv").read_text().splitlines()
+    assert merged[0].endswith(",weights,device") and len(merged) == 6 and all(line.endswith(",cpu") for line in merged[1:])
     for name in NAMES:
         state, card = weights.load(name, tmp_path / "weights")
         assert card.device.startswith("CPU") and card.patches_seen == 8 and card.storage == "float16"
         assert all(v.dtype == torch.float32 for v in state.values())
     assert {p.name for p in (tmp_path / "logs").iterdir()} >= {f"{n}.csv" for n in NAMES}
     assert {p.name.split("-", 1)[1] for p in (tmp_path / "logs" / "runs").iterdir()} == {"summary.md", "train.log",
-                                                                                          "preflight.log"}
+                                                                                          "preflight.log", "eval.log"}
+    again = subprocess.run(unpack, capture_output=True, text=True, env=env)   # rows already here are kept, not doubled
+    assert "reproduce/sr +0" in again.stdout and len((here / "reproduce" / "sr" / "rows.csv").read_text().splitlines()) == 6
 
     # a damaged archive is refused in one line
     data = bytearray((results / "weights-1.tar").read_bytes())
@@ -104,6 +121,16 @@ def test_gpu_campaign_script_on_cpu(mirror, tmp_path):
     (results / "weights-1.tar").write_bytes(bytes(data))
     bad = subprocess.run(unpack, capture_output=True, text=True, env=env)
     assert bad.returncode == 2 and bad.stderr.startswith("error: ") and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_a_call_over_the_device_limit_fails_here_with_what_slimming_frees(mirror, tmp_path):
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "gpu_prepare.py"), "--call", "eval", "--datasets",
+                             "set5", "--bundle", str(tmp_path / "bundle"), "--no-wheels", "--limit-mib", "1"],
+                            capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert result.returncode == 2 and (tmp_path / "bundle" / "datasets" / "set5").is_dir()
+    # Set5's network cells: red10/20/30 per scale (9), red30-single, srcnn per scale (3)
+    assert "datasets set5 " in result.stdout and "the call reads 13 installed networks" in result.stdout
+    assert result.stderr.startswith("error: the call would carry") and "--slim frees" in result.stderr
 
 
 def test_gpu_campaign_fails_fast_without_a_bundle(tmp_path):
