@@ -16,7 +16,9 @@
 # `run_bench.py reproduce --networks-only --quiet --jobs 8 [--datasets $EVAL_DATASETS]`, for at most
 # EVAL_SECONDS, default 150) with what it trained installed, and packs the rows of every results folder under
 # ROWS_ROOT (results) with the logs; CHECK=1 then runs scripts/gpu_check.py into $OUT/gpu_check.json.
-# TRAIN_SECONDS=0 makes an evaluation-only call. What fits in one call, and
+# TRAIN_SECONDS=0 makes an evaluation-only call. FIGURE3=1 makes a Figure 3 call instead: scripts/figure3.py
+# (FIGURE3_ARGS, e.g. "--panel 3b") for at most TRAIN_SECONDS, its finished runs packed into $OUT/figure3.tar.gz.
+# What fits in one call, and
 # the order of calls in a session that is lent a GPU: docs/gpu.md.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -48,6 +50,13 @@ fi
 if [ "$DEVICE" = cuda ]; then
   "$PY" -c "import torch, sys; torch.cuda.is_available() or sys.exit('CUDA is not available'); print('gpu:', torch.cuda.get_device_name(), 'torch', torch.__version__)" \
     || fail "no usable CUDA device"
+fi
+if [ "${FIGURE3:-0}" = 1 ]; then   # a Figure 3 call: its experiments at 20,000 updates, no plan, no evaluation
+  # shellcheck disable=SC2086
+  timeout -s TERM "$TRAIN_SECONDS" "$PY" scripts/figure3.py --device "$DEVICE" ${FIGURE3_ARGS:-} \
+    2>&1 | tee "$WORK/figure3.log"
+  "$PY" scripts/figure3.py --pack-only "$RESULTS" || fail "packing the Figure 3 runs failed"   # what finished
+  exit 0
 fi
 SEED=${SEED:-methods/weights}
 if [ "$SEED" != none ]; then

@@ -7,6 +7,7 @@ folder inside the checkout, which the device call carries, and check that the ca
 
 --call train: the plan's training and validation images (a training call, scripts/gpu_campaign.sh).
 --call eval: the images of the network cells the call evaluates (`reproduce --networks-only --datasets LIST`).
+--call figure3: the training images of scripts/figure3.py (Figure 3 at 20,000 updates).
 The device machine (Python 3.12, PyTorch with CUDA, numpy/scipy/scikit-image/...) has no network and lacks
 pooch, platformdirs and resize-right; those are pure-Python wheels. The call carries the whole working tree
 (tracked files and untracked ones git does not ignore) with the bundle: this prints what that comes to, the
@@ -78,6 +79,8 @@ def needed_weights(call: str, plan_path: str, datasets: list[str] | None, data_d
     from redbench.reproduce import network_runs
     from redbench.runner import load_method
     from redbench.training.campaign import seed_finished
+    if call == "figure3":
+        return set()
     if call == "train":
         with tempfile.TemporaryDirectory() as scratch:
             return set(seed_finished(load_plan(plan_path), "gpu", WEIGHTS_DIR, Path(scratch)))
@@ -113,7 +116,8 @@ def uncommitted(paths: list[Path]) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--call", choices=("train", "eval"), default="train", help="what the GPU call does")
+    parser.add_argument("--call", choices=("train", "eval", "figure3"), default="train",
+                        help="what the GPU call does (figure3: scripts/figure3.py, which reads no installed network)")
     parser.add_argument("--datasets", help="--call eval: the datasets it evaluates (default: all)")
     parser.add_argument("--slim", action="store_true", help="delete from the working tree what the call does not "
                         "need (it must be committed; `git checkout -- .` restores it)")
@@ -131,7 +135,7 @@ def main() -> int:
         plan = load_plan(args.plan)
         bundle = Path(args.bundle)
         wanted = [d.strip() for d in (args.datasets or "").split(",") if d.strip()] or None
-        if args.call == "train":
+        if args.call in ("train", "figure3"):
             names = {entry.train_set or plan.train_set for entry in plan.entries} | {VAL_SET}
         else:
             from redbench.reproduce import network_runs

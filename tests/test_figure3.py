@@ -1,0 +1,82 @@
+"""Figure 3's verdicts from stored runs, and the archive that brings the 20,000-update runs back from a GPU call."""
+import io
+import json
+import subprocess
+import sys
+import tarfile
+
+import pytest
+
+from redbench.experiments import figure3
+from redbench.figure3 import panel_verdict, verdict_lines
+from tests.conftest import ROOT
+
+
+def _run(folder, name, final, column="val_psnr", iters=20000, device="NVIDIA H200"):
+    (folder / name).mkdir(parents=True, exist_ok=True)
+    rows = ["step,patches,seconds,lr,loss,val_psnr"]
+    for step in range(1, 21):   # the verdict averages the last 10% of rows: make them all `final`
+        value = final if step > 10 else final / 2
+        rows.append(f"{step},{step * 16},{step},0.0001,{value if column == 'loss' else 0.01},"
+                    f"{value if column == 'val_psnr' else ''}")
+    (folder / name / "log.csv").write_text("\n".join(rows) + "\n")
+    (folder / name / f"{name}.json").write_text(json.dumps({
+        "iterations": iters, "batch_size": 16, "recipe": "paper", "device": device,
+        "extra": {"train_config": {"lr": 1e-4}}}))
+
+
+def test_each_panel_is_judged_on_its_runs_and_names_the_budget(tmp_path):
+    decisive, short = tmp_path / "20k", tmp_path / "short"
+    _run(decisive, "fig3a-skip", 24.0)
+    _run(decisive, "fig3a-noskip", 20.0)
+    for depth, loss in ((10, 0.004), (20, 0.010), (30, 0.0100005)):   # 20 and 30 both stuck: equal within 1%
+        _run(decisive, f"fig3b-red{depth}-noskip", loss, column="loss")
+    _run(decisive, "fig3b-red20-skip", 0.0030, column="loss")
+    _run(decisive, "fig3b-red30-skip", 0.0028, column="loss")
+    a, b = panel_verdict("3a", decisive, short), panel_verdict("3b", decisive, short)
+    assert a.supports and a.decisive and "with skips 24.00 dB, without 20.00 dB" in a.measured
+    assert a.budget == "20,000 updates of batch 16, Adam lr 0.0001, NVIDIA H200"
+    assert b.supports and "no skips 10/20/30 layers 0.00400 / 0.01000 / 0.01000" in b.measured
+    # 3(c) has no 20,000-update runs (its block-2 RED net is 3(b)'s, the others are missing): the short runs decide
+    for name, psnr in (("fig3b-red20-skip", 27.0), ("fig3c-he-span2", 27.2), ("fig3c-red-span4", 27.1),
+                       ("fig3c-he-span4", 26.9)):
+        _run(short, name, psnr, iters=120, device="CPU, 2 threads")
+    c = panel_verdict("3c", decisive, short)
+    assert not c.supports and not c.decisive and "block 2 -0.20 dB; block 4 +0.20 dB" in c.measured
+    lines = verdict_lines(decisive, short)
+    assert lines[0].startswith("- Figure 3(a), the claim that") and ": our runs support it (" in lines[0]
+    assert "our runs do not support it" in lines[2] and "Provisional" in lines[2] and "Provisional" not in lines[0]
+    assert panel_verdict("3a", tmp_path / "none", tmp_path / "none") is None
+    assert verdict_lines(tmp_path / "none", tmp_path / "none")[1] == "- Figure 3(b): no complete runs yet."
+
+
+def test_figure3_archive_round_trip_and_an_unexpected_member_refuses_it_whole(tmp_path):
+    runs = tmp_path / "device"
+    for exp in figure3("3c"):
+        _run(runs, exp.name, 27.0)
+    script = [sys.executable, str(ROOT / "scripts" / "figure3.py")]
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from figure3 import pack
+    archive = pack(runs, tmp_path / "out")
+    here = tmp_path / "here"
+    done = subprocess.run(script + ["--unpack", str(archive), "--results", str(here)], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == (
+        "unpacked: fig3b-red20-skip, fig3c-he-span2, fig3c-he-span4, fig3c-red-span4")
+    assert (here / "fig3c-he-span2" / "log.csv").read_text() == (runs / "fig3c-he-span2" / "log.csv").read_text()
+    bad = tmp_path / "bad.tar.gz"
+    with tarfile.open(bad, "w:gz") as tar:
+        for name, data in (("fig3c-he-span2/log.csv", b"x"), ("fig3c-he-span2/../../evil", b"x")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    refused = subprocess.run(script + ["--unpack", str(bad), "--results", str(tmp_path / "clean")],
+                             capture_output=True, text=True)
+    assert refused.returncode == 2 and "unexpected member 'fig3c-he-span2/../../evil'" in refused.stderr
+    assert not (tmp_path / "clean").exists()
+
+
+@pytest.mark.parametrize("args, message", [(["--iters", "0"], "--iters must be at least 1")])
+def test_bad_budget_is_one_line(args, message):
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "figure3.py"), *args], capture_output=True,
+                            text=True)
+    assert result.returncode == 2 and message in result.stderr and len(result.stderr.strip().splitlines()) == 1
