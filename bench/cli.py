@@ -201,22 +201,29 @@ def _eval(args, argv: list[str], command: str) -> int:
 def config_from_args(args: argparse.Namespace, notes: list[str] | None = None):
     from redbench.datasets.catalog import folder_name
 
+    from .checks import INT64_MAX, INT64_MIN, check_number, dedupe, parse_list
     from .defaults import DATASETS, METHODS, levels_text
     from .degradations import parse_levels
     from .runner import RunConfig
     if not args.task:
         raise UserError("choose a task: --task denoise --sigma 10,30,50,70 or --task sr --scale 2,3,4.")
-    if args.task == "denoise" and args.scale:
+    if args.task == "denoise" and args.scale is not None:
         raise UserError("--scale is for --task sr; denoising takes --sigma.")
-    if args.task == "sr" and args.sigma:
+    if args.task == "sr" and args.sigma is not None:
         raise UserError("--sigma is for --task denoise; SR takes --scale.")
-    levels = parse_levels(args.task, (args.sigma if args.task == "denoise" else args.scale) or levels_text(args.task))
-    datasets = _names(args.datasets) or list(DATASETS[args.task])
-    methods = _names(args.methods) or trained_defaults(args.task, levels, list(METHODS[args.task]),
-                                                       notes if notes is not None else [])
-    if args.jobs < 0:
-        raise UserError(f"--jobs must be >= 0 (0 = all cores), got {args.jobs}.")
-    return RunConfig(task=args.task, levels=levels, datasets=[folder_name(d) for d in datasets], methods=methods,
+    notes = notes if notes is not None else []
+    flag, given = ("--sigma", args.sigma) if args.task == "denoise" else ("--scale", args.scale)
+    levels = dedupe(flag, parse_levels(args.task, levels_text(args.task) if given is None else given), notes)
+    datasets = parse_list("--datasets", args.datasets, notes)
+    datasets = list(DATASETS[args.task]) if datasets is None else dedupe(
+        "--datasets", [folder_name(d) for d in datasets], notes)   # dir:./x and dir:x are one folder
+    methods = parse_list("--methods", args.methods, notes)
+    if methods is None:
+        methods = trained_defaults(args.task, levels, list(METHODS[args.task]), notes)
+    check_number("--jobs", args.jobs, minimum=0, integer=True, fix="0 = all cores")
+    check_number("--seed", args.seed, INT64_MIN, INT64_MAX, integer=True, fix="the results store keeps seeds as "
+                 "64-bit integers")
+    return RunConfig(task=args.task, levels=levels, datasets=datasets, methods=methods,
                      out=args.out, jobs=args.jobs, seed=args.seed, clip_noise=args.clip_noise, data_dir=args.data_dir,
                      backend=args.backend, scheduler=args.scheduler, allow_untrained_levels=args.allow_untrained_levels,
                      device=args.device)
@@ -231,11 +238,16 @@ def trained_defaults(task: str, levels: list, names: list[str], notes: list[str]
     kept = []
     for name in names:
         try:
-            trained = get_method(name, task).trained_levels()
+            method = get_method(name, task)
+            trained = method.trained_levels()
         except UserError as exc:
             notes.append(f"note: default method {name} left out: {exc}")
             continue
         missing = [] if trained is None else [lvl for lvl in levels if float(lvl) not in {float(t) for t in trained}]
+        cardless = [getattr(method, "missing_card", lambda level: None)(lvl) for lvl in missing]
+        if any(cardless):
+            notes.append(f"note: default method {name} left out: {next(c for c in cardless if c)}")
+            continue
         if missing:
             notes.append(f"note: default method {name} left out: no trained network yet for "
                          f"{', '.join(f'{lvl:g}' for lvl in missing)} (progress: run_bench.py train --plan "
@@ -262,10 +274,12 @@ def _train(args) -> int:
         if ignored:
             raise UserError(f"{', '.join(ignored)} {'has' if len(ignored) == 1 else 'have'} no effect with --plan "
                             f"(the plan sets each network's training); drop {'it' if len(ignored) == 1 else 'them'}.")
+        from .checks import parse_list
         from .training.campaign import run_plan
+        notes: list[str] = []
         run_plan(args.plan, status_only=args.status, target=args.target, niceness=args.nice, data_dir=args.data_dir,
                  device=args.device, publish_dir=args.publish_dir, out_dir=args.work_dir,
-                 only=_names(args.only) or None, preflight_steps=args.preflight)
+                 only=parse_list("--only", args.only, notes), preflight_steps=args.preflight)
         return 0
     used = [f"--{k.replace('_', '-')}" for k, v in PLAN_DEFAULTS.items() if getattr(args, k) != v]
     if used:
@@ -279,12 +293,13 @@ def _reproduce(args, argv: list[str], command: str) -> int:
     if args.render_only:
         report = write_report(args.data_dir, force_figures=args.force_figures)
     else:
-        if args.jobs < 0:
-            raise UserError(f"--jobs must be >= 0 (0 = all cores), got {args.jobs}.")
+        from .checks import check_number
+        check_number("--jobs", args.jobs, minimum=0, integer=True, fix="0 = all cores")
         report = reproduce(args.jobs, args.data_dir, train=not args.no_train, force_figures=args.force_figures,
                            argv=argv, budget_scale=args.budget_scale, backend=args.backend, scheduler=args.scheduler,
                            progress=False if args.quiet else None, command=command, device=args.device)
     print(f"report written: {report}")
+                           progress=False if args.quiet else None, command=command, device=args.device,
     return 0
 
 
@@ -371,15 +386,20 @@ def main(argv: list[str], prog: str = "redbench") -> int:
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        # Ctrl-C, or SIGTERM/SIGHUP turned into it by cluster.interrupt_on_signals (exit code 128 + the signal)
+        import signal
+        name = exc.args[0] if exc.args and exc.args[0] in ("SIGTERM", "SIGHUP") else None
+        code = 128 + signal.Signals[name] if name else 130
         if command == "train":
-            return 130      # training has said where its checkpoint is
+            return code     # training has said where its checkpoint is
+        by = f" by {name}" if name else ""
         if command in ("eval", "reproduce"):
-            print("interrupted: finished rows are saved (rows.sqlite, exported to rows.csv); rerun the same command "
-                  "to continue.", file=sys.stderr)
+            print(f"interrupted{by}: finished rows are saved (rows.sqlite, exported to rows.csv); rerun the same "
+                  f"command to continue.", file=sys.stderr)
         else:
-            print("interrupted.", file=sys.stderr)
-        return 130
+            print(f"interrupted{by}.", file=sys.stderr)
+        return code
 
 
 def _reexec_with_fast_allocator() -> None:

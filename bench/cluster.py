@@ -27,6 +27,28 @@ def _missing(backend: str, exc: ImportError) -> UserError:
                      f"pip install -e '.[{backend}]'")
 
 
+@contextlib.contextmanager
+def interrupt_on_signals():
+    """SIGTERM and SIGHUP end a run as Ctrl-C does (KeyboardInterrupt in the main thread): the caller's cleanup
+    runs, joblib aborts and ends its worker processes, and the finished rows are exported. Their default action
+    would kill the parent at once and leave the loky workers running without it."""
+    import signal
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def backend_context(backend: str, scheduler: str | None, jobs: int, task_module: str):
     """Context manager: joblib's backend for its duration. loky: `jobs` local processes (sequential for 1);
     dask/ray: the cluster at `scheduler` (else its environment variable, else a local one), after checking

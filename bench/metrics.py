@@ -13,6 +13,11 @@ from skimage.metrics import structural_similarity
 from .resize import to_uint8
 
 
+# SSIM's Gaussian window (sigma 1.5, truncated at 3.5 sigma) is 11x11: a scored region narrower than this has no
+# SSIM (skimage raises), so smaller images are refused before a run starts (runner.check_image_sizes)
+SSIM_WINDOW = 11
+
+
 def _crop(image: np.ndarray, shave: int) -> np.ndarray:
     return image[shave:-shave, shave:-shave] if shave > 0 else image
 

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from redbench.datasets.catalog import FOLDER_PREFIX
+
 from .atomic import atomic_path
 from .errors import UserError
 
@@ -56,10 +58,27 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
+def row_image(ref) -> str:
+    """The `image` of a row made from `ref` (an ImageRef): the file's name in a listed dataset, whose checksum
+    list pins each file's content; `<name>@<sha256[:12]>` in a folder of the user's own images (dir:PATH), so a
+    file replaced under the same name is computed afresh instead of reusing the old file's row."""
+    if ref.dataset.startswith(FOLDER_PREFIX) and ref.sha256:
+        return f"{ref.name}@{ref.sha256[:12]}"
+    return ref.name
+
+
 def row_key(row: dict) -> tuple:
     """The store key of a row or work item (dict with the STORE_KEY fields)."""
     return (str(row["task"]), str(row["dataset"]), str(row["image"]), str(row["method"]), str(row["weights"]),
             float(row["level"]), int(row["seed"]), _bool(row["clip"]))
+
+
+def _fix(exc: sqlite3.Error) -> str:
+    """What to do about a database error: a lock held past BUSY_SECONDS is another process, not the disk."""
+    if "locked" in str(exc) or "busy" in str(exc):
+        return (f"another process holds it locked (a run writing the same --out, or a program with the database "
+                f"open; a run waits {BUSY_SECONDS} s for it): let it finish or close it, or choose another --out")
+    return "free space or fix the folder's permissions"
 
 
 def _bool(value) -> bool:
@@ -76,12 +95,19 @@ def _finite(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+# The largest finite PSNR two 8-bit images of N pixels can have: one pixel off by one, MSE = 1/N, so
+# PSNR = 10 log10(255^2 N). For N up to 10^12 pixels (a terapixel, far beyond any test image) that is 168.1 dB;
+# a stored PSNR above it (say 999 from an edited rows.csv) cannot come from a restoration, and would be bolded
+# as the best cell, so such a row is rejected and computed again.
+PSNR_MAX = 10 * math.log10(255.0 ** 2 * 1e12)
+
+
 def problems(row: dict) -> list[str]:
     """What is missing or out of range in a stored row (empty: the row can be trusted)."""
     found = []
     psnr, ssim, seconds = row.get("psnr"), row.get("ssim"), row.get("seconds")
-    # PSNR is +inf for an exact restoration; anything else must be a finite number >= 0 (8-bit images)
-    if not (_finite(psnr) or psnr == math.inf) or psnr < 0:
+    # PSNR is +inf for an exact restoration; anything else must be a finite number in [0, PSNR_MAX] (8-bit images)
+    if not (_finite(psnr) or psnr == math.inf) or psnr < 0 or (_finite(psnr) and psnr > PSNR_MAX):
         found.append(f"psnr {_show(psnr)}")
     if not _finite(ssim) or not -1 <= ssim <= 1:
         found.append(f"ssim {_show(ssim)}")
@@ -138,8 +164,7 @@ class ResultStore:
             self._create()
         except sqlite3.OperationalError as exc:    # locked past the timeout, no space, no permission
             self.db.close()
-            raise UserError(f"cannot use {self.db_path} ({exc}); free space or fix the folder's permissions, "
-                            f"then rerun.") from None
+            raise UserError(f"cannot use {self.db_path} ({exc}); {_fix(exc)}, then rerun.") from None
         except sqlite3.DatabaseError as exc:       # not a database, or a malformed one
             self.db.close()
             raise UserError(f"{self.db_path} is damaged ({exc}); move it (and any {DB_NAME}-wal/-shm) away and "
@@ -211,7 +236,7 @@ class ResultStore:
                             values + (time.time(),))
         except sqlite3.Error as exc:
             raise UserError(f"cannot write a row to {self.db_path} ({exc}); the rows written so far are kept: "
-                            f"free space or fix the folder, then rerun.") from None
+                            f"{_fix(exc)}, then rerun.") from None
 
     def read(self, task: str | None = None) -> tuple[list[dict], list[Invalid]]:
         """(valid rows, invalid rows), each row a dict with COLUMNS and `written`."""

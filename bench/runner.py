@@ -17,12 +17,12 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from .checks import check_out_dir
-from .cluster import backend_context
+from .checks import INT64_MAX, INT64_MIN, check_number, check_out_dir
+from .cluster import backend_context, interrupt_on_signals
 from .defaults import LEVEL_NAME
 from .degradations import Degradation, make_degradation, noise_seed
 from .errors import UserError
-from .rows import ResultStore, row_key, select_current
+from .rows import ResultStore, row_image, row_key, select_current
 from .runinfo import dataset_record, write_run_json
 
 if TYPE_CHECKING:   # pandas loads lazily: listing methods must not pay for it
@@ -63,7 +63,8 @@ class RunConfig:
 
 
 @lru_cache(maxsize=64)
-def _ground_truth(path: str, dataset: str, task: str):
+def _ground_truth(path: str, dataset: str, task: str, image: str):
+    # `image` keys the cache too: in a dir: set it carries the file's sha256, so a replaced file is read afresh
     from redbench.datasets.catalog import get_spec
     from redbench.datasets.images import ground_truth
     return ground_truth(path, get_spec(dataset), task)
@@ -81,7 +82,7 @@ def load_method(name: str, task: str, device: str = "cpu"):
 def degrade(item: WorkItem) -> tuple[Degradation, object, object, int]:
     """(degradation, degraded input, target, noise seed): the exact input every method sees for `item`."""
     from redbench.datasets.fetch import worker_path
-    clean = _ground_truth(worker_path(item.dataset, item.image, item.path), item.dataset, item.task)
+    clean = _ground_truth(worker_path(item.dataset, item.image, item.path), item.dataset, item.task, item.image)
     degradation = make_degradation(item.task, item.level, item.clip)
     seed = noise_seed(item.seed, item.dataset, item.image, item.level) if item.task == "denoise" else 0
     return degradation, degradation.apply(clean, seed), degradation.target(clean), seed
@@ -130,6 +131,8 @@ def prepare(config: RunConfig) -> Plan:
     from redbench.datasets.fetch import data_dir, dataset_files
     from redbench.methods.registry import check_method
     # cheap checks first, then the ones that load weights or hash images
+    check_number("seed", config.seed, INT64_MIN, INT64_MAX, integer=True,
+                 fix="the results store keeps seeds as 64-bit integers")
     for name in config.methods:
         check_method(name, config.task)
     for dataset in config.datasets:
@@ -143,6 +146,11 @@ def prepare(config: RunConfig) -> Plan:
         known = None if trained is None else {float(level) for level in trained}
         untrained += [(name, level, trained) for level in config.levels
                       if known is not None and float(level) not in known]
+    for name, level, _ in untrained:   # a level whose weights lost their card: say so, not "never trained"
+        method = load_method(name, config.task)
+        missing = getattr(getattr(method, "inner", method), "missing_card", None)
+        if missing is not None and missing(level):
+            raise UserError(missing(level))
     if untrained and not config.allow_untrained_levels:
         name, level, trained = untrained[0]
         what = LEVEL_NAME[config.task]
@@ -155,9 +163,34 @@ def prepare(config: RunConfig) -> Plan:
     refs, digests = {}, {}
     for dataset in config.datasets:
         refs[dataset] = dataset_files(dataset, config.data_dir)
+        if get_spec(dataset).folder is not None:   # the listed sets' images are known and large enough
+            check_image_sizes(config.task, config.levels, refs[dataset])
         digests[dataset] = dataset_record(get_spec(dataset), refs[dataset])
     threads = max(1, (os.cpu_count() or 1) // resolve_jobs(config.jobs))
     return Plan(weights, refs, digests, threads, network_device(config))
+
+
+def min_image_side(task: str, level) -> int:
+    """The smallest image side scored at `level`: the scored region (SR: cropped to a multiple of the scale,
+    then `scale` pixels shaved off each border) must hold SSIM's window."""
+    from .metrics import SSIM_WINDOW
+    if task != "sr":
+        return SSIM_WINDOW
+    scale = int(level)
+    return scale * -(-(SSIM_WINDOW + 2 * scale) // scale)
+
+
+def check_image_sizes(task: str, levels: list, refs: list) -> None:
+    """Refuse, before any work, an image too small to be scored at every level (a 1x1 file in a dir: set)."""
+    from redbench.datasets.images import check_image
+    need = max(min_image_side(task, level) for level in levels)
+    for ref in refs:
+        width, height = check_image(ref.path)
+        if min(width, height) < need:
+            raise UserError(f"image {ref.path} is {width}x{height} pixels; {task} at {LEVEL_NAME[task]} "
+                            f"{'/'.join(f'{lvl:g}' for lvl in levels)} needs at least {need}x{need} (SSIM's 11x11 "
+                            f"window{', after the SR crop and border shave' if task == 'sr' else ''}): remove it from "
+                            f"the folder or enlarge it.")
 
 
 def network_device(config: RunConfig) -> str:
@@ -177,7 +210,7 @@ def plan(config: RunConfig, prepared: Plan, done: set) -> list[WorkItem]:
         for method in config.methods:
             for level in config.levels:
                 for ref in refs:
-                    item = WorkItem(config.task, dataset, ref.name, ref.path, method, level, config.seed,
+                    item = WorkItem(config.task, dataset, row_image(ref), ref.path, method, level, config.seed,
                                     config.clip_noise, threads=prepared.threads,
                                     weights=prepared.weights[(method, level)], device=prepared.device)
                     if row_key(asdict(item)) not in done:
@@ -185,8 +218,12 @@ def plan(config: RunConfig, prepared: Plan, done: set) -> list[WorkItem]:
     return items
 
 
-def resolve_jobs(jobs: int) -> int:
-    return jobs if jobs > 0 else (os.cpu_count() or 1)
+def resolve_jobs(jobs: int, items: int | None = None) -> int:
+    """Worker processes for --jobs (0 = all cores), bounded by the cores and by the work items: each loky
+    worker holds a Python, numpy and torch (~200 MB), so --jobs 100000 would start ~1,000 of them and exhaust
+    the machine's memory, and workers beyond the cores only slow the others."""
+    cores = os.cpu_count() or 1
+    return max(1, min(jobs if jobs > 0 else cores, cores, items if items is not None else cores))
 
 
 def _weights_record(config: RunConfig, prepared: Plan) -> dict:
@@ -217,22 +254,29 @@ def execute(items: list[WorkItem], store: ResultStore, config: RunConfig, progre
     from joblib import Parallel, delayed
     if not items:
         return 0
-    jobs = resolve_jobs(config.jobs)
+    jobs = resolve_jobs(config.jobs, len(items))
+    if config.jobs > jobs:
+        print(f"note: --jobs {config.jobs} reduced to {jobs} ({os.cpu_count() or 1} cores, {len(items)} "
+              f"restorations to run).", file=sys.stderr)
     bar = None
     if progress:
         from tqdm import tqdm
         bar = tqdm(total=len(items), unit="restoration", file=sys.stderr, dynamic_ncols=True)
     done = 0
-    with backend_context(config.backend, config.scheduler, jobs, task_module=__name__):
+    with interrupt_on_signals(), backend_context(config.backend, config.scheduler, jobs, task_module=__name__):
         kwargs = {} if config.backend != "loky" else {"n_jobs": jobs}
         runner = Parallel(return_as="generator_unordered", batch_size=1, **kwargs)
-        for row in runner(delayed(evaluate)(item) for item in items):
-            store.add(row)
-            done += 1
-            if bar is not None:
-                bar.set_postfix_str(f"{row['method']} {row['dataset']} {row['level']:g}: {row['psnr']:.2f} dB",
-                                    refresh=False)
-                bar.update(1)
+        rows = runner(delayed(evaluate)(item) for item in items)
+        try:
+            for row in rows:
+                store.add(row)
+                done += 1
+                if bar is not None:
+                    bar.set_postfix_str(f"{row['method']} {row['dataset']} {row['level']:g}: {row['psnr']:.2f} dB",
+                                        refresh=False)
+                    bar.update(1)
+        finally:
+            rows.close()   # on an error or an interrupt: joblib aborts the rest and ends its workers here
     if bar is not None:
         bar.close()
     return done

@@ -17,9 +17,46 @@ from redbench.errors import UserError
 from .architectures import RED_MODELS, architecture, network_for_card
 from .base import Method, register_method
 from .torch_inference import apply_network
-from .weights import WEIGHTS_DIR, ModelCard, load, read_card, split_ref
+from .weights import WEIGHTS_DIR, ModelCard, load, read_card, split_ref, verify_file
 
-TILE = int(os.environ.get("REDBENCH_TILE", "256"))
+TILE_ENV, TILE_DEFAULT, TILE_MIN = "REDBENCH_TILE", 256, 16   # tiles narrower than 16 px only cost time
+
+
+def tile_size() -> int:
+    """The tile side for large images: $REDBENCH_TILE (default 256), a whole number of pixels >= TILE_MIN."""
+    text = os.environ.get(TILE_ENV, str(TILE_DEFAULT)).strip()
+    if not text.isdigit() or int(text) < TILE_MIN:
+        raise UserError(f"{TILE_ENV}={text!r} is not a tile size: give a whole number of pixels >= {TILE_MIN} "
+                        f"(default {TILE_DEFAULT}), or unset it.")
+    return int(text)
+
+
+def check_fits(card: ModelCard, directory) -> None:
+    """Before any weights load: the file is the card's (sha256) and its tensors have the shapes of the network the
+    card describes, so an edited card (say config.depth 10 -> 20) is one line naming it, not a load_state_dict
+    traceback in a worker. Cached by the file's sha256."""
+    _check_fits(card.name, str(directory), card.sha256, card.architecture, repr(sorted(card.config.items())))
+
+
+@lru_cache(maxsize=64)
+def _check_fits(name: str, directory: str, sha256: str, architecture_name: str, config: str) -> None:
+    from pathlib import Path
+
+    from safetensors import safe_open
+    card = read_card(name, Path(directory))
+    path = verify_file(card, Path(directory))
+    expected = {k: tuple(v.shape) for k, v in network_for_card(card).state_dict().items()}
+    try:
+        with safe_open(str(path), "pt") as fh:
+            stored = {k: tuple(fh.get_slice(k).get_shape()) for k in fh.keys()}
+    except Exception as exc:   # safetensors raises its own error types for a damaged header
+        raise UserError(f"weights file {path} is not readable safetensors ({exc}); restore it from git or "
+                        f"retrain.") from None
+    if stored != expected:
+        differ = sorted(set(stored) ^ set(expected)) or sorted(k for k in stored if stored[k] != expected[k])
+        raise UserError(f"weights '{name}' do not fit the network their card {Path(directory) / (name + '.json')} "
+                        f"describes ({card.architecture} {card.config}; first difference: {differ[0]}): the card "
+                        f"was edited; restore it from git or retrain.")
 
 
 def load_network(weights_name: str, whole_images: bool = True, device: str = "cpu"
@@ -33,10 +70,13 @@ def load_network(weights_name: str, whole_images: bool = True, device: str = "cp
 @lru_cache(maxsize=32)
 def _load_network(weights_name: str, sha256: str, whole_images: bool, device: str
                   ) -> tuple[torch.nn.Module, ModelCard]:
-    state, card = load(*split_ref(weights_name))
+    name, directory = split_ref(weights_name)
+    card = read_card(name, directory)
     if whole_images and not architecture(card.architecture, f"weights '{weights_name}'").whole_images:
         raise UserError(f"weights '{weights_name}' are a {card.architecture} network, which takes one input size "
                         f"only and cannot restore whole test images; evaluate a red or srcnn network.")
+    check_fits(card, directory)
+    state, card = load(name, directory)
     net = network_for_card(card)
     net.load_state_dict(state)
     net.eval()
@@ -59,13 +99,14 @@ class TrainedNetwork(Method):
 
     def __init__(self, name: str, task: str, weights_name: str):
         self.name, self.tasks, self.weights_name = name, (task,), weights_name
+        self.tile = tile_size()
         self.net, self.card = load_network(weights_name)
         if self.card.task != task:
             raise UserError(f"weights '{weights_name}' were trained for {self.card.task}, not {task}.")
         self.margin = tile_margin(self.card)
 
     def restore(self, degraded, degradation):
-        return apply_network(self.net, degraded, tile=TILE, margin=self.margin, device=self.device)
+        return apply_network(self.net, degraded, tile=self.tile, margin=self.margin, device=self.device)
 
     def on_device(self, device: str) -> "TrainedNetwork":
         self.device = device
@@ -88,18 +129,36 @@ class PerLevelNetwork(Method):
 
     def __init__(self, name: str, task: str, prefix: str, directory=WEIGHTS_DIR):
         self.name, self.tasks, self.prefix, self.task, self.directory = name, (task,), prefix, task, directory
+        self.tile = tile_size()
         self.available = {}
         for path in sorted(directory.glob(f"{prefix}-*.json")):
             card = read_card(path.stem, directory)
             if path.stem == f"{prefix}-{level_suffix(task, card.levels[0])}" and len(card.levels) == 1:
                 self.available[float(card.levels[0])] = card
+        # weights files whose card is gone: that level is then a missing card, not a level never trained
+        self.cardless = {}
+        for path in sorted(directory.glob(f"{prefix}-{level_suffix(task, 0)[0]}*.safetensors")):
+            level = path.stem[len(prefix) + 2:]
+            if not path.with_suffix(".json").exists() and level.replace(".", "", 1).isdigit():
+                self.cardless[float(level)] = path
         if not self.available:
             raise UserError(f"{name} has no trained per-level networks ({prefix}-{level_suffix(task, 0)[0]}<level> in "
                             f"{directory}); train them with `python run_bench.py train --plan campaign/plan.toml` "
                             f"or use {name}-single.")
 
+    def missing_card(self, level) -> str | None:
+        """Why `level` has no network when the reason is a lost model card (its weights file is there)."""
+        path = self.cardless.get(float(level))
+        if path is None:
+            return None
+        return (f"{self.name}: weights file {path} has no model card {path.with_suffix('.json').name}, so "
+                f"{_level_words(self.task, level)} cannot be checked or used; restore the card from git (or delete "
+                f"the weights and retrain).")
+
     def card_for(self, degradation) -> ModelCard:
         card = self.available.get(float(degradation.level))
+        if card is None and self.missing_card(degradation.level):
+            raise UserError(self.missing_card(degradation.level))
         if card is None:
             raise UserError(f"{self.name} has no network for {_level_words(self.task, degradation.level)}; trained levels: "
                             f"{', '.join(f'{lvl:g}' for lvl in sorted(self.available))}.")
@@ -109,10 +168,11 @@ class PerLevelNetwork(Method):
         card = self.card_for(degradation)
         net, _ = load_network(card.name if self.directory == WEIGHTS_DIR else str(self.directory / card.name),
                               device=self.device)
-        return apply_network(net, degraded, tile=TILE, margin=tile_margin(card), device=self.device)
+        return apply_network(net, degraded, tile=self.tile, margin=tile_margin(card), device=self.device)
 
     def weights_id(self, degradation) -> str:
         card = self.card_for(degradation)
+        check_fits(card, self.directory)   # a corrupt or replaced weights file: found now, before any work
         return f"{card.name}@{card.sha256}"
 
     def trained_levels(self) -> tuple:

@@ -7,7 +7,7 @@ checks before use.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from redbench.atomic import atomic_path, write_text_atomic
@@ -101,20 +101,58 @@ def read_card(name: str, directory: Path = WEIGHTS_DIR) -> ModelCard:
         raise UserError(f"no trained weights '{name}' in {directory} (available: {', '.join(available) or 'none'}); "
                         f"train them with `python run_bench.py train ...` or pull the committed weights.")
     try:
-        return ModelCard(**json.loads(card_path.read_text()))
-    except (ValueError, TypeError) as exc:
+        data = json.loads(card_path.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
         raise UserError(f"model card {card_path} is damaged ({exc}); restore it from git or retrain.") from None
+    return card_from_dict(data, card_path)
 
 
-def load(name: str, directory: Path = WEIGHTS_DIR) -> tuple[dict, ModelCard]:
-    """State dict and card, after checking the file's sha256 against the card."""
-    from safetensors.torch import load_file
-    card = read_card(name, directory)
-    path = directory / f"{name}.safetensors"
+# the fields a card must have, and the JSON types of those that code relies on before the weights load
+CARD_FIELDS = {f.name for f in fields(ModelCard)}
+CARD_TYPES = {"name": str, "architecture": str, "config": dict, "task": str, "levels": list, "sha256": str,
+              "complete": bool, "patches_seen": int, "iterations": int, "wall_seconds": (int, float),
+              "val_protocol": str, "val_psnr": (int, float, type(None)), "earlier_patches": int,
+              "earlier_iterations": int, "extra": dict}
+
+
+def card_from_dict(data, source) -> ModelCard:
+    """A model card from its JSON, field by field: an unknown or missing key, or a value of the wrong type, is a
+    one-line error naming the card (an edited card must not reach the network builder as a TypeError)."""
+    if not isinstance(data, dict):
+        raise UserError(f"model card {source} is damaged (not a JSON object); restore it from git or retrain.")
+    unknown = sorted(set(data) - CARD_FIELDS)
+    if unknown:
+        raise UserError(f"model card {source} has unknown keys {unknown}: it was edited or written by another "
+                        f"version; restore it from git or retrain.")
+    for key, kind in CARD_TYPES.items():
+        if key in data and (not isinstance(data[key], kind) or (isinstance(data[key], bool) and kind is int)):
+            raise UserError(f"model card {source}: {key} = {data[key]!r} has the wrong type; restore it from git or "
+                            f"retrain.")
+    levels = data.get("levels", [])
+    if not levels or not all(isinstance(lvl, (int, float)) and not isinstance(lvl, bool) for lvl in levels):
+        raise UserError(f"model card {source}: levels = {levels!r} must be a non-empty list of numbers; restore it "
+                        f"from git or retrain.")
+    try:
+        return ModelCard(**data)
+    except TypeError as exc:
+        raise UserError(f"model card {source} is damaged ({exc}); restore it from git or retrain.") from None
+
+
+def verify_file(card: ModelCard, directory: Path) -> Path:
+    """The weights file of `card`, after checking that it exists and matches the card's sha256."""
+    path = directory / f"{card.name}.safetensors"
     if not path.is_file():
         raise UserError(f"weights file {path} is missing although its card exists; restore it from git.")
     actual = file_sha256(path)
     if actual != card.sha256:
         raise UserError(f"checksum mismatch for {path}: card says {card.sha256[:12]}..., file is {actual[:12]}...; "
                         f"the weights are corrupt or were replaced: restore them from git or retrain.")
+    return path
+
+
+def load(name: str, directory: Path = WEIGHTS_DIR) -> tuple[dict, ModelCard]:
+    """State dict and card, after checking the file's sha256 against the card."""
+    from safetensors.torch import load_file
+    card = read_card(name, directory)
+    path = verify_file(card, directory)
     return {k: v.float() for k, v in load_file(str(path)).items()}, card

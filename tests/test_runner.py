@@ -113,7 +113,9 @@ def test_folder_of_own_images_is_a_dataset(mirror, tmp_path, monkeypatch):
     assert result.returncode == 0, result.stderr[-2000:]
     name = f"dir:{folder}"                                   # made absolute where the command was typed
     rows = pd.read_csv(tmp_path / "out" / "rows.csv")
-    assert set(rows.dataset) == {name} and sorted(rows[rows.method == "tv"].image) == ["bird", "colour", "gray", "head"]
+    # a folder's rows are keyed by name@sha256[:12]: a file replaced under its name is computed afresh
+    assert set(rows.dataset) == {name} and sorted(rows[rows.method == "tv"].image) == [
+        f"{stem}@{file_sha256(next(folder.glob(stem + '.*')))[:12]}" for stem in ("bird", "colour", "gray", "head")]
     record = json.loads((tmp_path / "out" / "run.json").read_text())["datasets"][name]
     assert record["folder"] == str(folder) and record["images"] == 4
     assert record["files"]["head"] == {"file": "head.jpeg", "sha256": file_sha256(folder / "head.jpeg")}

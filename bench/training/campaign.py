@@ -20,10 +20,11 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from redbench.atomic import copy_atomic
+from redbench.checks import check_number
 from redbench.errors import UserError
 from redbench.methods import weights as weights_io
 
-from .train import TrainConfig, train
+from .train import TrainConfig, check_config, train
 
 TARGETS = ("cpu", "gpu")
 
@@ -71,11 +72,19 @@ def load_plan(path: str | Path) -> Plan:
         data = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"training plan {path} is not valid TOML: {exc}.") from None
+    for section in ("campaign", "defaults"):
+        if not isinstance(data.get(section, {}), dict):
+            raise UserError(f"{path}: [{section}] must be a table of settings (`[{section}]` then `key = value` "
+                            f"lines).")
     settings = data.get("campaign", {})
     defaults = data.get("defaults", {})
+    networks = data.get("network", [])
+    if not isinstance(networks, list) or not all(isinstance(raw, dict) for raw in networks):
+        raise UserError(f"{path}: each network is a `[[network]]` entry (double brackets: an array of tables); "
+                        f"a single `[network]` table or a plain value is not a list of networks.")
     known = {f.name for f in fields(PlanEntry)}
     entries = []
-    for raw in data.get("network", []):
+    for raw in networks:
         merged = {**defaults, **raw}
         unknown = set(merged) - known
         if unknown:
@@ -85,13 +94,58 @@ def load_plan(path: str | Path) -> Plan:
             entry = PlanEntry(**merged)
         except TypeError as exc:
             raise UserError(f"{path}: network '{raw.get('name', '?')}' is incomplete ({exc}).") from None
+        _check_values(path, entry)
         entries.append(entry)
     if not entries:
         raise UserError(f"{path} lists no [[network]] entries.")
+    for key, kind in (("work_dir", str), ("log_dir", str), ("train_set", str), ("snapshot_minutes", (int, float))):
+        if key in settings and (not isinstance(settings[key], kind) or isinstance(settings[key], bool)):
+            raise UserError(f"{path}: [campaign] {key} = {settings[key]!r} must be a "
+                            f"{'number' if key == 'snapshot_minutes' else 'string'}.")
+    check_number(f"{path}: [campaign] snapshot_minutes", settings.get("snapshot_minutes", 20), minimum=0,
+                 fix="0 publishes at every validation")
     plan = Plan(path, entries, path.parent / settings.get("work_dir", "work"), path.parent / settings.get("log_dir", "logs"),
                 float(settings.get("snapshot_minutes", 20)), settings.get("train_set", "bsd300-train"))
     _check(plan)
     return plan
+
+
+# each PlanEntry field: the TOML types it takes (an int is a float too, as TOML writes 1e-3 and 2 alike)
+FIELD_TYPES = {"name": (str,), "model": (str,), "task": (str,), "levels": (str,), "priority": (int,),
+               "cpu_patches": (int,), "gpu_patches": (int,), "init": (str, type(None)), "lr": (int, float),
+               "batch_size": (int,), "gpu_lr": (int, float), "gpu_batch_size": (int,), "recipe": (str,),
+               "train_set": (str, type(None)), "continues": (bool,)}
+
+
+def _check_values(path: Path, entry: PlanEntry) -> None:
+    """Each value of a plan entry, by type and range, before anything trains or a status table is drawn (a string
+    priority could not be sorted, cpu_patches = 0 divided by zero in the table)."""
+    from redbench.datasets.catalog import SPECS
+    from redbench.defaults import TASKS
+    from redbench.degradations import parse_levels
+
+    from .train import RECIPES
+    where = f"{path}: network '{entry.name}'"
+    for key, kinds in FIELD_TYPES.items():
+        value = getattr(entry, key)
+        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+            names = " or ".join({str: "a string", int: "an integer", float: "a number", bool: "true or false",
+                                 type(None): "left out"}[k] for k in kinds if not (k is int and float in kinds))
+            raise UserError(f"{where}: {key} = {value!r} must be {names}.")
+    if not entry.name.strip() or "/" in entry.name or entry.name.startswith("."):
+        raise UserError(f"{path}: network name {entry.name!r} must be a plain file name, e.g. red30-denoise-s30.")
+    for key in ("cpu_patches", "gpu_patches", "lr", "batch_size", "gpu_lr", "gpu_batch_size"):
+        check_number(f"{where}: {key}", getattr(entry, key), positive=True)
+    if entry.task not in TASKS:
+        raise UserError(f"{where}: task = {entry.task!r} must be one of {', '.join(TASKS)}.")
+    if entry.recipe not in RECIPES:
+        raise UserError(f"{where}: recipe = {entry.recipe!r} must be one of {', '.join(RECIPES)}.")
+    if entry.train_set is not None and entry.train_set not in SPECS:
+        raise UserError(f"{where}: train_set = {entry.train_set!r} is not a dataset (`list datasets`).")
+    try:
+        parse_levels(entry.task, entry.levels)
+    except UserError as exc:
+        raise UserError(f"{where}: levels = {entry.levels!r}: {exc}") from None
 
 
 def _check(plan: Plan) -> None:
@@ -175,6 +229,7 @@ def run_plan(path: str | Path, status_only: bool = False, target: str = "cpu", n
              data_dir: str | None = None, device: str = "auto", publish_dir: str | None = None,
              out_dir: Path | None = None, only: list[str] | None = None, preflight_steps: int = 0) -> None:
     plan = load_plan(path)
+    check_only(plan, only)
     target_dir = Path(publish_dir) if publish_dir else weights_io.WEIGHTS_DIR
     out_dir = Path(out_dir) if out_dir else None
     if status_only:
@@ -186,6 +241,9 @@ def run_plan(path: str | Path, status_only: bool = False, target: str = "cpu", n
         preflight(plan, target, data_dir, device, preflight_steps)
         return
     log_dir = out_dir / "logs" if out_dir else plan.log_dir
+    for entry in plan.ordered():   # every network's settings, before the first one trains for hours
+        if not only or entry.name in only:
+            check_config(train_config(plan, entry, target, data_dir, device, publish_dir, out_dir))
     for entry in plan.ordered():
         if only and entry.name not in only:
             continue
@@ -208,6 +266,18 @@ def run_plan(path: str | Path, status_only: bool = False, target: str = "cpu", n
             return   # paused (--stop-after); the checkpoint is saved
         _archive(log_dir, entry, Path(config.out))
     print("plan complete: every network reached its budget.")
+
+
+def check_only(plan: Plan, only: list[str] | None) -> None:
+    """--only names networks of the plan; a misspelt one would train nothing and report "plan complete"."""
+    import difflib
+    names = [e.name for e in plan.entries]
+    for name in only or ():
+        if name not in names:
+            close = difflib.get_close_matches(name, names, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise UserError(f"--only {name}: {plan.path} has no network of that name.{hint} Its networks: "
+                            f"{', '.join(sorted(names))}.")
 
 
 def preflight(plan: Plan, target: str, data_dir: str | None, device: str, steps: int) -> None:

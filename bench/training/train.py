@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from redbench.atomic import copy_atomic, write_text_atomic
+from redbench.checks import check_number, check_out_dir
 from redbench.datasets.catalog import SPECS, get_spec
 from redbench.datasets.fetch import dataset_files
 from redbench.datasets.images import ground_truth
@@ -41,6 +42,9 @@ from .patches import PatchSource
 from .precision import PRECISIONS, resolve_precision
 from .vector_patches import VectorPatchSource
 
+# bounds of the sizes a run may ask for (memory: a batch of MAX_BATCH patches of MAX_PATCH^2 pixels through a
+# network of MAX_WIDTH maps is already tens of GB); the smallest patch still trains a 3x3 convolution chain
+MAX_BATCH, MIN_PATCH, MAX_PATCH, MAX_WIDTH = 4096, 8, 1024, 1024
 # recipe -> (peak lr, schedule, batch size)
 RECIPES = {
     "paper": (1e-4, "constant", 64),    # the paper: Adam, lr 1e-4
@@ -109,6 +113,9 @@ def lr_at(config: TrainConfig, progress: float) -> float:
 def split_holdout(config: TrainConfig) -> tuple[list, list]:
     """(training refs, validation refs): the last `holdout` BSDS500-train images never train."""
     pool = dataset_files(VAL_SET, config.data_dir)
+    if config.holdout >= len(pool):
+        raise UserError(f"--holdout {config.holdout} would hold out all {len(pool)} {VAL_SET} images; give at most "
+                        f"{len(pool) - 1} (the default is 4).")
     held = pool[len(pool) - config.holdout:] if config.holdout > 0 else []
     held_names = {ref.name for ref in held}
     train_refs = [ref for ref in dataset_files(config.train_set, config.data_dir) if ref.name not in held_names]
@@ -211,9 +218,24 @@ def check_config(config: TrainConfig) -> None:
         raise UserError(f"unknown recipe '{config.recipe}': use {', '.join(RECIPES)}.")
     if config.minutes is None and config.iters is None and config.patches is None:
         raise UserError("give a budget: --patches N, --minutes M and/or --iters N.")
-    for flag, value in (("--minutes", config.minutes), ("--iters", config.iters), ("--patches", config.patches)):
-        if value is not None and value <= 0:
-            raise UserError(f"{flag} must be positive, got {value:g}.")
+    # every number up front: nan, 0 or a negative used to train 0 steps, fall back silently or crash mid-run
+    for flag, value, integer, maximum in (
+            ("--minutes", config.minutes, False, None), ("--iters", config.iters, True, None),
+            ("--patches", config.patches, True, None), ("--lr", config.lr, False, None),
+            ("--batch-size", config.batch_size, True, MAX_BATCH), ("--val-every", config.val_every, True, None),
+            ("--log-every", config.log_every, True, None),
+            ("--stop-after", config.stop_after, True, None),
+            ("--span", config.span, True, None), ("--width", config.width, True, MAX_WIDTH)):
+        check_number(flag, value, maximum=maximum, integer=integer, positive=True)
+    check_number("--snapshot-minutes", config.snapshot_minutes, minimum=0)
+    check_number("--checkpoint-seconds", config.checkpoint_seconds, minimum=0, fix="0 checkpoints every step")
+    check_number("--patch", config.patch, MIN_PATCH, MAX_PATCH, integer=True)
+    check_number("--holdout", config.holdout, 0, integer=True, fix="0 validates on nothing")
+    check_number("--seed", config.seed, 0, 2**32 - 1, integer=True)
+    check_number("--threads", config.threads, 1, integer=True, fix="leave it out for all cores")
+    if config.name is not None and (not config.name or config.name.startswith(".")
+                                    or any(c in config.name for c in "/\\")):
+        raise UserError(f"--name {config.name!r} is not a file name; give a plain name such as red30-denoise-s30.")
     if config.precision not in PRECISIONS:
         raise UserError(f"unknown precision '{config.precision}': use {', '.join(PRECISIONS)}.")
     if config.weights_dtype not in ("float16", "float32"):
@@ -227,6 +249,8 @@ def check_config(config: TrainConfig) -> None:
 
 def train(config: TrainConfig) -> Path | None:
     check_config(config)
+    if int(os.environ.get("RANK", "0")) == 0:
+        check_out_dir(config.out)   # an existing file as --out: one line now, not a traceback at the first write
     levels = parse_levels(config.task, config.levels)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
@@ -240,7 +264,10 @@ def train(config: TrainConfig) -> Path | None:
             torch.cuda.set_device(local)
             device = f"cuda:{local}"
     if device == "cpu":
-        torch.set_num_threads(config.threads or max(1, (os.cpu_count() or 1) // world))
+        cores = max(1, (os.cpu_count() or 1) // world)
+        if config.threads and config.threads > cores and rank == 0:
+            print(f"note: --threads {config.threads} reduced to {cores} (the cores per rank).", flush=True)
+        torch.set_num_threads(min(config.threads or cores, cores))
     precision = resolve_precision(config.precision, device)
     torch.manual_seed(config.seed)   # identical initial weights on every rank
 
@@ -440,7 +467,7 @@ def make_card(config: TrainConfig, model, counters: dict, levels: list, batch_si
         patch_size=config.patch, train_set=config.train_set, device=device_words,
         wall_seconds=round(counters["seconds"], 1),
         budget=budget + f" on {device_words}" + (f" x{world} ranks" if world > 1 else ""),
-        val_psnr=round(val_psnr, 3),
+        val_psnr=round(val_psnr, 3) if math.isfinite(val_psnr) else None,   # --holdout 0: nothing validated
         val_protocol=f"mean PSNR over levels {levels} on {VAL_CROP}x{VAL_CROP} centre crops of the last "
                      f"{config.holdout} {VAL_SET} images, held out of training",
         git_commit=git_commit(), seed=config.seed, patches_planned=config.patches, complete=complete,
@@ -504,7 +531,8 @@ def _publish(config: TrainConfig, model, card: weights_io.ModelCard, out: Path, 
             for suffix in (".safetensors", ".json"):
                 copy_atomic(out / f"{card.name}{suffix}", target / f"{card.name}{suffix}")
             print(f"published {card.name} to {target}")
-    print(f"done: {path} val {card.val_psnr:.3f} dB after {card.iterations} steps / {card.wall_seconds:.0f} s")
+    val = f"val {card.val_psnr:.3f} dB" if card.val_psnr is not None else "not validated (--holdout 0)"
+    print(f"done: {path} {val} after {card.iterations} steps / {card.wall_seconds:.0f} s")
     return path
 
 

@@ -1,0 +1,320 @@
+"""The second bad-input battery (issue 19): every case gives the correct result or one line `error: ...` with
+exit code 2 before any work starts, and nothing computed is lost."""
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from redbench.errors import UserError
+from tests.conftest import ROOT
+from tests.test_results_store import SR2, _main, _one_line, _tiny_net
+
+PLAN = """
+[[network]]
+name = "red10-denoise-s30"
+model = "red10"
+task = "denoise"
+levels = "30"
+priority = 1
+cpu_patches = 16
+gpu_patches = 16
+"""
+
+
+# ---------------------------------------------------------------- what each case needs on disk
+
+def _gray(folder: Path, name: str, size=(40, 48), seed=0) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    pixels = np.random.default_rng(seed).integers(0, 256, size[::-1], dtype=np.uint8)
+    Image.fromarray(pixels).save(folder / name)
+    return folder / name
+
+
+def _tiny_image(tmp):
+    _gray(tmp / "mine", "ok.png")
+    _gray(tmp / "mine", "dot.png", size=(1, 1))
+    return ["--datasets", f"dir:{tmp / 'mine'}"]
+
+
+def _small_for_sr(tmp):
+    _gray(tmp / "mine", "small.png", size=(16, 16))     # enough to denoise and for x2, not for x4 (16 - 2 * 4 < 11)
+    return ["--datasets", f"dir:{tmp / 'mine'}"]
+
+
+def _float_tiff(tmp):
+    (tmp / "mine").mkdir()
+    Image.fromarray(np.full((32, 32), 0.5, np.float32)).save(tmp / "mine" / "float.tif")
+    return ["--datasets", f"dir:{tmp / 'mine'}"]
+
+
+def _edited_depth(tmp):
+    method = _tiny_net(tmp / "w", "edited", seed=1)
+    card = tmp / "w" / "edited.json"
+    data = json.loads(card.read_text())
+    data["config"]["depth"] = 4                       # the issue's case: config.depth 10 -> 20
+    card.write_text(json.dumps(data))
+    return ["--methods", method]
+
+
+def _unknown_key(tmp):
+    method = _tiny_net(tmp / "w", "extra", seed=1)
+    card = tmp / "w" / "extra.json"
+    card.write_text(json.dumps(dict(json.loads(card.read_text()), sharpness=3)))
+    return ["--methods", method]
+
+
+def _per_level(tmp, damage: str):
+    """A copy of the committed srcnn-sr-x* networks in a folder of their own, one of them damaged."""
+    from redbench.methods.weights import WEIGHTS_DIR
+    folder = tmp / "w"
+    folder.mkdir()
+    for path in WEIGHTS_DIR.glob("srcnn-sr-x*"):
+        shutil.copy(path, folder / path.name)
+    if damage == "corrupt":
+        blob = bytearray((folder / "srcnn-sr-x2.safetensors").read_bytes())
+        blob[-10:] = b"\0" * 10
+        (folder / "srcnn-sr-x2.safetensors").write_bytes(bytes(blob))
+    else:
+        (folder / "srcnn-sr-x2.json").unlink()
+    return folder
+
+
+@pytest.fixture
+def per_level(monkeypatch):
+    """srcnn (one network per scale) read from a folder the test damages."""
+    from redbench import runner
+    from redbench.methods import base, red, registry
+
+    def install(folder):
+        entry = base.METHODS["srcnn"]
+        monkeypatch.setitem(base.METHODS, "srcnn", registry.replace(
+            entry, factory=lambda task: red.PerLevelNetwork("srcnn", task, "srcnn-sr", folder)))
+        runner.load_method.cache_clear()
+    registry.registered()
+    yield install
+    runner.load_method.cache_clear()
+
+
+def _plan(tmp, text):
+    (tmp / "plan.toml").write_text(text)
+    return ["--plan", str(tmp / "plan.toml")]
+
+
+def _existing_file(tmp):
+    (tmp / "afile").write_text("x")
+    return ["--out", str(tmp / "afile")]
+
+
+TRAIN = ["train", "--model", "red10", "--levels", "30", "--iters", "1", "--patch", "24", "--train-set", "set12"]
+EVAL_SR = ["--task", "sr", "--scale", "2", "--datasets", "set5", "--methods", "bicubic", "--jobs", "1", "--quiet"]
+EVAL_DN = ["--task", "denoise", "--sigma", "30", "--methods", "noisy", "--jobs", "1", "--quiet"]
+
+# (case, command line, a function of tmp_path giving more arguments (files it made), env, words of the one line)
+CASES = [
+    ("methods-empty", ["--task", "sr", "--methods", "", "--quiet"], None, {}, ["--methods '' names nothing"]),
+    ("datasets-comma", ["--task", "sr", "--datasets", ",", "--quiet"], None, {}, ["--datasets ',' names nothing"]),
+    ("sigma-empty", ["--task", "denoise", "--sigma", "", "--methods", "noisy"], None, {}, ["no levels given"]),
+    ("sigma-for-sr", ["--task", "sr", "--sigma", ""], None, {}, ["--sigma is for --task denoise"]),
+    ("seed-beyond-int64", [*EVAL_SR, "--seed", "99999999999999999999999"], None, {}, ["--seed must be an integer",
+                                                                                    "64-bit"]),
+    ("jobs-negative", [*EVAL_SR, "--jobs", "-1"], None, {}, ["--jobs must be an integer >= 0"]),
+    ("tile-text", ["--task", "sr", "--scale", "2", "--datasets", "set5", "--methods", "srcnn"], None,
+     {"REDBENCH_TILE": "abc"}, ["REDBENCH_TILE='abc' is not a tile size"]),
+    ("tile-zero", ["--task", "sr", "--scale", "2", "--datasets", "set5", "--methods", "srcnn"], None,
+     {"REDBENCH_TILE": "0"}, ["REDBENCH_TILE='0'"]),
+    ("tile-negative", ["--task", "sr", "--scale", "2", "--datasets", "set5", "--methods", "srcnn"], None,
+     {"REDBENCH_TILE": "-64"}, ["REDBENCH_TILE='-64'"]),
+    ("image-1x1", EVAL_DN, _tiny_image, {}, ["dot.png is 1x1 pixels", "at least 11x11"]),
+    ("image-1x1-sr", ["--task", "sr", "--scale", "2", "--methods", "bicubic"], _tiny_image, {},
+     ["dot.png is 1x1 pixels", "at least 16x16"]),
+    ("image-small-for-x4", ["--task", "sr", "--scale", "2,4", "--methods", "bicubic"], _small_for_sr, {},
+     ["small.png is 16x16", "at least 20x20"]),
+    ("image-float32", EVAL_DN, _float_tiff, {}, ["32-bit float", "8- or 16-bit PNG"]),
+    ("card-edited-depth", ["--task", "denoise", "--sigma", "30", "--datasets", "set12"], _edited_depth, {},
+     ["weights 'edited' do not fit", "edited.json", "restore it from git"]),
+    ("card-unknown-key", ["--task", "denoise", "--sigma", "30", "--datasets", "set12"], _unknown_key, {},
+     ["extra.json has unknown keys ['sharpness']"]),
+    ("train-minutes-nan", [*TRAIN, "--minutes", "nan"], None, {}, ["--minutes must be positive", "nan"]),
+    ("train-batch-size-0", [*TRAIN, "--batch-size", "0"], None, {}, ["--batch-size must be positive"]),
+    ("train-holdout-negative", [*TRAIN, "--holdout", "-1"], None, {}, ["--holdout must be an integer >= 0"]),
+    ("train-val-every-0", [*TRAIN, "--val-every", "0"], None, {}, ["--val-every must be positive"]),
+    ("train-patch-0", [*TRAIN, "--patch", "0"], None, {}, ["--patch must be an integer from 8"]),
+    ("train-threads-negative", [*TRAIN, "--threads", "-1"], None, {}, ["--threads must be an integer >= 1"]),
+    ("train-seed-negative", [*TRAIN, "--seed", "-1"], None, {}, ["--seed must be an integer from 0"]),
+    ("train-name-path", [*TRAIN, "--name", "../elsewhere"], None, {}, ["--name '../elsewhere' is not a file name"]),
+    ("train-out-is-a-file", TRAIN, _existing_file, {}, ["is an existing file, not a folder"]),
+    ("plan-only-misspelt", ["train", "--only", "red10-denoise-s3", "--nice", "0"], lambda t: _plan(t, PLAN), {},
+     ["--only red10-denoise-s3", "Did you mean 'red10-denoise-s30'?"]),
+    ("plan-network-table", ["train", "--status"], lambda t: _plan(t, PLAN.replace("[[network]]", "[network]")), {},
+     ["`[[network]]`"]),
+    ("plan-string-priority", ["train", "--status"], lambda t: _plan(t, PLAN.replace("priority = 1", 'priority = "1"')),
+     {}, ["priority = '1' must be an integer"]),
+    ("plan-cpu-patches-0", ["train", "--status"], lambda t: _plan(t, PLAN.replace("cpu_patches = 16", "cpu_patches = 0")),
+     {}, ["cpu_patches must be positive"]),
+    ("plan-bad-levels", ["train", "--status"], lambda t: _plan(t, PLAN.replace('levels = "30"', 'levels = "300"')),
+     {}, ["levels = '300'", "invalid sigma 300"]),
+    ("plan-campaign-string", ["train", "--status"],
+     lambda t: _plan(t, '[campaign]\nsnapshot_minutes = "soon"\n' + PLAN), {}, ["snapshot_minutes = 'soon'"]),
+]
+
+
+@pytest.mark.parametrize("case, args, setup, env, needles", CASES, ids=[c[0] for c in CASES])
+def test_bad_input_is_one_line_before_any_work(mirror, tmp_path, monkeypatch, capsys, case, args, setup, env,
+                                               needles):
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    extra = setup(tmp_path) if setup else []
+    out = [] if "--out" in extra or "--plan" in extra else ["--out", str(tmp_path / "out")]
+    code, _, err = _main(capsys, *args, *extra, *out)
+    _one_line(code, err, *needles)
+    assert not (tmp_path / "out" / "rows.sqlite").exists() and not (tmp_path / "out" / "checkpoint.safetensors").exists()
+
+
+@pytest.mark.parametrize("damage, needles", [
+    ("corrupt", ["checksum mismatch", "srcnn-sr-x2.safetensors"]),
+    ("cardless", ["has no model card srcnn-sr-x2.json", "restore the card"]),
+])
+def test_damaged_per_level_weights_are_found_before_any_work(mirror, tmp_path, capsys, per_level, damage, needles):
+    """A corrupt weights file used to surface at the first restoration, in a worker; a lost card was reported as
+    a level the network was never trained for."""
+    per_level(_per_level(tmp_path, damage))
+    code, _, err = _main(capsys, *EVAL_SR[:6], "--methods", "srcnn", "--quiet", "--out", str(tmp_path / "out"))
+    _one_line(code, err, *needles)
+    assert "--allow-untrained-levels" not in err and not (tmp_path / "out" / "rows.sqlite").exists()
+
+
+# ---------------------------------------------------------------- the right result instead of an error
+
+def test_jobs_are_bounded_by_cores_and_work_and_lists_deduplicated(mirror, tmp_path, capsys):
+    from redbench.runner import resolve_jobs
+    cores = os.cpu_count() or 1
+    assert resolve_jobs(100000, 5) == min(cores, 5) and resolve_jobs(0, 1) == 1 and resolve_jobs(0) == cores
+    code, stdout, err = _main(capsys, *SR2[:-3], "--methods", "bicubic,bicubic", "--scale", "2,2", "--jobs", "100000",
+                              "--quiet", "--out", str(tmp_path / "out"))
+    assert code == 0, err
+    assert f"--jobs 100000 reduced to {min(cores, 5)}" in err and "(5 computed" in stdout
+    assert "--methods lists bicubic more than once" in err and "--scale lists 2 more than once" in err
+    assert len(pd.read_csv(tmp_path / "out" / "rows.csv")) == 5
+
+
+def test_sigterm_during_parallel_eval_saves_rows_and_ends_workers(mirror, tmp_path):
+    """SIGTERM used to kill the parent at once: no rows.csv, no message, loky workers left running."""
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, str(ROOT / "run_bench.py"), "--task", "denoise", "--sigma", "30",
+                             "--datasets", "set12", "--methods", "bm3d", "--jobs", "2", "--quiet", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, REDBENCH_NO_REEXEC="1"))
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        try:
+            with sqlite3.connect(out / "rows.sqlite") as db:
+                if db.execute("SELECT count(*) FROM rows").fetchone()[0] >= 1:
+                    break
+        except sqlite3.Error:
+            pass
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM, err[-2000:]
+    lines = [line for line in err.strip().splitlines() if "restorations to run" not in line]
+    assert len(lines) == 1 and lines[0].startswith("interrupted by SIGTERM: finished rows are saved"), err
+    rows = pd.read_csv(out / "rows.csv")
+    with sqlite3.connect(out / "rows.sqlite") as db:
+        assert 1 <= len(rows) == db.execute("SELECT count(*) FROM rows").fetchone()[0] < 12
+    time.sleep(1)
+    workers = {int(worker.split(":")[1]) for worker in rows.worker}
+    assert workers and not [pid for pid in workers if Path(f"/proc/{pid}").exists()], workers
+
+
+def test_replaced_folder_image_is_computed_again(mirror, tmp_path, capsys):
+    """A dir: image replaced under the same name used to reuse the old file's row (rows were keyed by name)."""
+    from redbench import runner
+    from redbench.hashing import file_sha256
+    path = _gray(tmp_path / "mine", "photo.png", seed=1)
+    args = [*EVAL_DN, "--datasets", f"dir:{tmp_path / 'mine'}", "--out", str(tmp_path / "out")]
+    assert _main(capsys, *args)[0] == 0
+    first = pd.read_csv(tmp_path / "out" / "rows.csv")
+    old_sha = file_sha256(path)
+    time.sleep(0.01)
+    _gray(tmp_path / "mine", "photo.png", seed=2)
+    runner.load_method.cache_clear()
+    code, stdout, err = _main(capsys, *args)
+    assert code == 0 and "(1 computed, 0 reused" in stdout, err
+    rows = pd.read_csv(tmp_path / "out" / "rows.csv")
+    new_sha = file_sha256(path)
+    assert set(rows.image) == {f"photo@{old_sha[:12]}", f"photo@{new_sha[:12]}"} and len(first) == 1
+    record = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert record["datasets"][f"dir:{tmp_path / 'mine'}"]["files"]["photo"]["sha256"] == new_sha
+    code, stdout, _ = _main(capsys, *args)
+    assert "(0 computed, 1 reused" in stdout
+
+
+def test_sixteen_bit_png_is_scaled_not_clipped(mirror, tmp_path, capsys):
+    from redbench.datasets.catalog import get_spec
+    from redbench.datasets.images import ground_truth
+    eight = _gray(tmp_path / "mine", "eight.png", seed=3)
+    pixels = np.asarray(Image.open(eight)).astype(np.uint16) * 257          # the same image stored as 16 bits
+    Image.fromarray(pixels).save(tmp_path / "mine" / "sixteen.png")
+    assert Image.open(tmp_path / "mine" / "sixteen.png").mode.startswith("I;16")
+    spec = get_spec(f"dir:{tmp_path / 'mine'}")
+    for task in ("denoise", "sr"):
+        assert np.array_equal(ground_truth(str(tmp_path / "mine" / "sixteen.png"), spec, task),
+                              ground_truth(str(eight), spec, task))
+    code, _, err = _main(capsys, *EVAL_DN, "--datasets", f"dir:{tmp_path / 'mine'}", "--out", str(tmp_path / "out"))
+    assert code == 0, err
+    rows = pd.read_csv(tmp_path / "out" / "rows.csv")
+    assert rows.psnr.between(15, 30).all()          # scored as the image it is (a clipped one scores far off)
+
+
+def test_imported_psnr_out_of_range_is_reported_and_recomputed(mirror, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert _main(capsys, *SR2, "--out", str(out))[0] == 0
+    good = pd.read_csv(out / "rows.csv")
+    edited = good.copy()
+    edited.loc[0, "psnr"] = 999.0                     # weights recorded: it would be reused and shown in bold
+    (out / "rows.sqlite").unlink()
+    edited.to_csv(out / "rows.csv", index=False)
+    code, stdout, err = _main(capsys, *SR2, "--out", str(out))
+    assert code == 0 and "(1 computed, 4 reused" in stdout, err
+    assert "psnr 999.0" in err
+    assert sorted(pd.read_csv(out / "rows.csv").psnr) == sorted(good.psnr)
+    assert "999" not in (out / "table_sr_set5.md").read_text()
+
+
+def test_locked_store_names_the_lock_not_free_space(tmp_path, monkeypatch):
+    from redbench import rows
+    rows.ResultStore(tmp_path).close()
+    holder = sqlite3.connect(tmp_path / "rows.sqlite", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    monkeypatch.setattr(rows, "BUSY_SECONDS", 0.2)
+    try:
+        with pytest.raises(UserError) as caught:
+            rows.ResultStore(tmp_path)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    message = str(caught.value)
+    assert "locked" in message and "another process" in message and "free space" not in message
+    assert "\n" not in message
+
+
+def test_check_number_refuses_nan_infinities_and_out_of_range():
+    from redbench.checks import check_number, parse_list
+    for value in (float("nan"), float("inf"), -1, 0, "3", True):
+        with pytest.raises(UserError, match="^--x must be positive"):
+            check_number("--x", value, positive=True)
+    check_number("--x", 3, positive=True, integer=True)
+    check_number("--x", None, positive=True)
+    assert parse_list("--m", None) is None and parse_list("--m", " a, b ,a") == ["a", "b"]
+    with pytest.raises(UserError, match="names nothing"):
+        parse_list("--m", " , ")
