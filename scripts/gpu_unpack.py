@@ -1,7 +1,7 @@
 #!/usr/bin/env python
-"""Unpack a GPU campaign's archives into methods/weights/ (sha256-checked) and campaign/logs/gpu/.
+"""Unpack a GPU campaign's archives into methods/weights/ (sha256-checked), the plan's logs folder and results/.
 
-    python scripts/gpu_unpack.py /work/.device/<...>      # the folder the device call returned
+    python scripts/gpu_unpack.py /work/.device/<...> [--plan campaign/phase2.toml]   # the folder the call returned
     python scripts/gpu_unpack.py --pack WORK --plan PLAN --results OUT [--rows-root results]   # gpu_campaign.sh
     python scripts/gpu_unpack.py --seed WORK --plan PLAN [--weights-dir DIR] # likewise, before training
 """
@@ -41,7 +41,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("results", nargs="?", help="folder holding weights-*.tar and logs.tar.gz")
     parser.add_argument("--weights-dir", default=str(WEIGHTS_DIR))
-    parser.add_argument("--log-dir", default=str(ROOT / "campaign" / "logs" / "gpu"))
+    parser.add_argument("--log-dir", help="where the logs go (default: the --plan's log folder, then gpu/)")
     parser.add_argument("--pack", metavar="WORK", help="pack the campaign in WORK instead (device side)")
     parser.add_argument("--plan", default=str(ROOT / "campaign" / "plan.toml"))
     parser.add_argument("--results", dest="out", help="with --pack: where the archives go")
@@ -56,7 +56,8 @@ def main() -> int:
     try:
         if args.seed:
             work = Path(args.seed)
-            seeded = seed_finished(load_plan(args.plan), "gpu", Path(args.weights_dir), work / "weights")
+            seeded = seed_finished(load_plan(args.plan), "gpu", Path(args.weights_dir), work / "weights",
+                                   logs_dest=work / "work" / "logs")
             write_text_atomic(work / "seeded.txt", "".join(f"{name}\n" for name in seeded))
             print(f"seeded {len(seeded)} networks already at their GPU budget: {', '.join(seeded) or 'none'}")
             return 0
@@ -76,7 +77,8 @@ def main() -> int:
             return 0
         if not args.results:
             raise UserError("give the folder with the campaign's archives.")
-        names, kept = unpack(Path(args.results), Path(args.weights_dir), Path(args.log_dir))
+        log_dir = Path(args.log_dir) if args.log_dir else load_plan(args.plan).log_dir / "gpu"
+        names, kept = unpack(Path(args.results), Path(args.weights_dir), log_dir)
         print(f"unpacked {len(names)} networks into {args.weights_dir}: {', '.join(names)}")
         merged = unpack_rows(Path(args.results), Path(args.rows_root))
         if merged:

@@ -85,6 +85,17 @@ def test_continuation_entries_are_seeded_and_checked(mirror, tmp_path):
     installed = tmp_path / "installed"
     _install(installed, val_psnr=20.0)
     assert seed_finished(load_plan(plan), "gpu", installed, tmp_path / "gpu") == ["red10-denoise-s30"]
+    # a GPU continuation already run to its budget, whose network stayed out (its log under gpu/runs/): the next
+    # call gets its log, so it does not run it again; a log short of the budget is not seeded
+    runs = tmp_path / "logs2" / "gpu" / "runs"
+    runs.mkdir(parents=True)
+    (runs / "20261202T1200Z-red10-denoise-s30.csv").write_text("step,patches\n1,4\n2,8\n")
+    device_logs = tmp_path / "device" / "logs"
+    seed_finished(load_plan(plan), "gpu", installed, tmp_path / "device" / "weights", logs_dest=device_logs)
+    assert (device_logs / "red10-denoise-s30.csv").read_text().endswith("2,8\n")
+    plan.write_text(PHASE2.replace("gpu_patches = 8", "gpu_patches = 16"))
+    seed_finished(load_plan(plan), "gpu", installed, tmp_path / "device2" / "weights", logs_dest=tmp_path / "l2")
+    assert not (tmp_path / "l2").exists()
     plan.write_text(PHASE2.replace('priority = 1', 'priority = 1\ninit = "red10-denoise-single"'))
     with pytest.raises(UserError, match="continues its installed weights, so it cannot also start from"):
         load_plan(plan)

@@ -211,12 +211,30 @@ def _logged_patches(log: Path) -> int:
     return int(rows[-1]["patches"]) if rows else 0
 
 
-def seed_finished(plan: Plan, target: str, source: Path, dest: Path) -> list[str]:
+def continuation_log(plan: Plan, entry: PlanEntry, target: str) -> Path | None:
+    """The kept log of a continuation that met its `target` budget, or None. A CPU run keeps it in the plan's
+    log folder; a GPU run's comes back through scripts/gpu_unpack.py into <log folder>/gpu/, or into
+    <log folder>/gpu/runs/ when the installed network stayed."""
+    if target == "cpu":
+        candidates = [plan.log_dir / f"{entry.name}.csv"]
+    else:
+        gpu = plan.log_dir / "gpu"
+        candidates = [gpu / f"{entry.name}.csv", *sorted((gpu / "runs").glob(f"*-{entry.name}.csv"))]
+    return next((log for log in candidates if _logged_patches(log) >= entry.patches(target)), None)
+
+
+def seed_finished(plan: Plan, target: str, source: Path, dest: Path, logs_dest: Path | None = None) -> list[str]:
     """Copy the networks of `source` that already meet their `target` budget into `dest`, so that a campaign
-    publishing into `dest` (the GPU one, on a bare machine) skips them and fine-tunes from them."""
+    publishing into `dest` (the GPU one, on a bare machine) skips them and fine-tunes from them. With `logs_dest`
+    (that campaign's log folder), the logs of the continuations already run to their budget go there too, so it
+    does not run them again."""
     seeded = []
     dest.mkdir(parents=True, exist_ok=True)
     for entry in plan.ordered():
+        log = continuation_log(plan, entry, target) if entry.continues and logs_dest is not None else None
+        if log is not None:
+            logs_dest.mkdir(parents=True, exist_ok=True)
+            copy_atomic(log, logs_dest / f"{entry.name}.csv")
         wanted = entry.continues or is_finished(entry, target, source)   # a continued network starts from its own
         if wanted and (source / f"{entry.name}.json").exists() and not (dest / f"{entry.name}.json").exists():
             for suffix in (".safetensors", ".json"):   # the card last: a card means its weights are there
