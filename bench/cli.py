@@ -143,6 +143,10 @@ def _reproduce_flags(p) -> None:
     p.add_argument("--budget-scale", type=float, default=1.0,
                    help="multiply the training budgets of the experiments (e.g. 10 on a GPU)")
     p.add_argument("--force-figures", action="store_true", help="re-render every figure, not only missing ones")
+    p.add_argument("--networks-only", action="store_true",
+                   help="evaluate only the network cells (RED, SRCNN, x8 included), no experiments and no report: "
+                        "what a GPU call does")
+    p.add_argument("--datasets", metavar="LIST", help="with --networks-only: only these datasets")
     _data_dir(p)
     _cluster(p)
 
@@ -295,11 +299,13 @@ def _reproduce(args, argv: list[str], command: str) -> int:
     else:
         from .checks import check_number
         check_number("--jobs", args.jobs, minimum=0, integer=True, fix="0 = all cores")
+        if args.datasets and not args.networks_only:
+            raise UserError("--datasets applies to --networks-only; the full reproduction evaluates every dataset.")
         report = reproduce(args.jobs, args.data_dir, train=not args.no_train, force_figures=args.force_figures,
                            argv=argv, budget_scale=args.budget_scale, backend=args.backend, scheduler=args.scheduler,
-                           progress=False if args.quiet else None, command=command, device=args.device)
-    print(f"report written: {report}")
                            progress=False if args.quiet else None, command=command, device=args.device,
+                           networks_only=args.networks_only, datasets=_names(args.datasets) or None)
+    print(f"report written: {report}" if report else "network cells evaluated; no report (--networks-only)")
     return 0
 
 

@@ -40,8 +40,8 @@ COLUMNS = ["task", "dataset", "image", "method", "level", "psnr", "ssim", "secon
 # one table cell per KEY (what older readers dedupe on); the store's own key adds the weights
 KEY = ["task", "dataset", "image", "method", "level", "seed", "clip"]
 STORE_KEY = ["task", "dataset", "image", "method", "weights", "level", "seed", "clip"]
-# `device` ('cpu', 'cuda'; empty in rows older than it) is recorded, not keyed: a row computed on a GPU agrees
-# with the CPU's to within 0.001 dB (docs/evaluation.md), so either serves the same cell
+# `device` ('cpu', 'cuda'; empty in rows older than it) is recorded, not keyed: both compute in fp32 (TF32 off),
+# and the GPU check of docs/gpu.md holds GPU and CPU means to 0.001 dB, so either serves the same cell
 VALUES = ["psnr", "ssim", "seconds", "noise_seed", "worker", "device"]
 UNRECORDED = "unrecorded"   # weights of rows imported from a rows.csv that did not record them
 BUSY_SECONDS = 120          # how long a writer waits for another process's transaction
@@ -225,6 +225,33 @@ class ResultStore:
             note += f"; {unkeyed} lines without a readable key were skipped (they are computed again)"
         self.notes.append(note)
         return f"{len(rows)} rows at {time.strftime('%Y-%m-%dT%H:%M:%S')}"
+
+    def merge_csv(self, text: str) -> int:
+        """Rows of a rows.csv computed elsewhere (a GPU call's results folder) that this store lacks; rows this
+        store already has are kept as they are. Returns how many were added."""
+        reader = csv.DictReader(text.splitlines())
+        missing = set(KEY) - set(reader.fieldnames or ())
+        if missing:
+            raise UserError(f"the rows to merge into {self.db_path} lack columns {sorted(missing)}; "
+                            f"they are not a redbench rows file.")
+        now, rows = time.time(), []
+        for record in reader:
+            try:
+                row = _parse_record(record)
+            except (TypeError, ValueError):
+                continue
+            if row["weights"] != UNRECORDED and not problems(row):
+                rows.append(tuple(row[c] for c in STORE_KEY + VALUES) + (now,))
+        before = self.db.total_changes
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.executemany(f"INSERT OR IGNORE INTO rows ({', '.join(STORE_KEY + VALUES)}, written) "
+                                f"VALUES ({', '.join('?' * (len(STORE_KEY) + len(VALUES) + 1))})", rows)
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return self.db.total_changes - before
 
     def add(self, row: dict) -> None:
         """Store one finished restoration (replacing an invalid or older row of the same key)."""
