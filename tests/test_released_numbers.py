@@ -59,3 +59,18 @@ def test_section_compares_complete_cells_and_marks_partial_ones(mirror):
     assert standing(list(cells.values())) == (
         "Against the authors' released RED30 networks, as later papers measured them on BSD68 and Set12: red30 "
         "(single pass) is 0.34 dB below them in 1 of 5 cells; red30+ (x8 ensemble): not measured yet.")
+
+
+def test_readme_states_where_the_shipped_networks_stand_as_the_rows_say(mirror):
+    """README's sentence on the released networks is the one the report computes from the committed rows."""
+    from pathlib import Path
+
+    from redbench.report_data import load_rows
+    root = Path(__file__).resolve().parent.parent
+    rows, _ = load_rows(root / "results" / "reproduce")
+    assert standing(released_cells(rows)) in (root / "README.md").read_text()
+    from redbench.methods.weights import read_card
+    widths = {read_card(f"red30-denoise-s{sigma}").config["width"] for sigma in (10, 30, 50, 70)}
+    stated = (f"{rel.RELEASED_NETWORK['feature maps']} feature maps on every hidden layer where ours have "
+              f"{'/'.join(map(str, sorted(widths)))}")
+    assert stated in " ".join((root / "README.md").read_text().split())
