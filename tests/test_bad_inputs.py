@@ -318,3 +318,50 @@ def test_check_number_refuses_nan_infinities_and_out_of_range():
     assert parse_list("--m", None) is None and parse_list("--m", " a, b ,a") == ["a", "b"]
     with pytest.raises(UserError, match="names nothing"):
         parse_list("--m", " , ")
+
+
+# ---------------------------------------------------------------- GPU archives: refused whole, nothing installed
+
+def _add(archive: Path, name: str, kind: str = "file") -> None:
+    import io
+    import tarfile
+    info = tarfile.TarInfo(name)
+    if kind == "symlink":
+        info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
+    data = b"step,patches\n1,1\n" if kind == "file" else b""
+    info.size = len(data)
+    mode = "w:gz" if archive.name.endswith(".gz") else "w"
+    with tarfile.open(archive) as old:
+        members = [(m, old.extractfile(m).read() if m.isfile() else None) for m in old.getmembers()]
+    with tarfile.open(archive, mode) as tar:
+        for member, blob in members:
+            tar.addfile(member, io.BytesIO(blob) if blob is not None else None)
+        tar.addfile(info, io.BytesIO(data))
+
+
+@pytest.mark.parametrize("archive, member, kind", [
+    ("logs.tar.gz", "logs/..", "file"),                 # the case: OSError after the weights were installed
+    ("logs.tar.gz", "logs/../../escape.csv", "file"),   # used to be renamed to its base name and installed
+    ("logs.tar.gz", "/tmp/absolute.csv", "file"),
+    ("logs.tar.gz", "logs/link.csv", "symlink"),
+    ("weights-1.tar", "../evil.json", "file"),
+    ("weights-1.tar", "notes.txt", "file"),
+])
+def test_archive_with_an_unexpected_member_is_refused_whole(tmp_path, archive, member, kind):
+    from redbench.training.gpu_results import pack, unpack
+    _tiny_net(tmp_path / "trained", "tiny-denoise", seed=1)
+    log = tmp_path / "work" / "tiny-denoise" / "log.csv"
+    log.parent.mkdir(parents=True)
+    log.write_text("step,patches\n1,1\n")
+    results = tmp_path / "results"
+    pack(tmp_path / "trained", [log], [], results)
+    _add(results / archive, member, kind)
+    weights_dir, log_dir = tmp_path / "weights", tmp_path / "logs"
+    with pytest.raises(UserError, match=f"unexpected member '{member}'") as caught:
+        unpack(results, weights_dir, log_dir)
+    assert "nothing was installed" in str(caught.value) and "\n" not in str(caught.value)
+    assert not weights_dir.exists() and not log_dir.exists() and not (tmp_path / "escape.csv").exists()
+    # the same archives without the stray member install as before
+    pack(tmp_path / "trained", [log], [], results)
+    assert unpack(results, weights_dir, log_dir) == (["tiny-denoise"], [])
+    assert (log_dir / "tiny-denoise.csv").is_file()

@@ -8,6 +8,7 @@ compressed archive of logs and the summary, and refuses to produce more than the
 from __future__ import annotations
 
 import json
+import re
 import tarfile
 import time
 from pathlib import Path
@@ -19,6 +20,8 @@ from redbench.methods import weights as weights_io
 
 MAX_FILES, MAX_FILE_BYTES, MAX_TOTAL_BYTES = 8, 16 * 2**20, 64 * 2**20
 ARCHIVE_ROOM = MAX_FILE_BYTES - 2**20   # tar headers and padding
+ROWS_PREFIX = "rows/"                   # logs.tar.gz: rows/<results folder>/rows.csv, evaluated by the call
+ROWS_FOLDER = re.compile(r"[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*")
 
 
 def pack(weights_dir: Path, logs: list[Path], extra: list[Path], results: Path,
@@ -65,6 +68,35 @@ def check_limits(archives: list[Path]) -> None:
                         + "; train fewer networks per call (--only) or store weights as float16.")
 
 
+# What each archive may hold, by member name; anything else (a traversal path such as logs/.., an absolute path, a
+# link, a folder, another name) refuses the whole archive before anything is installed
+WEIGHTS_MEMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*\.(safetensors|json)")
+LOG_MEMBER = re.compile(r"logs/[A-Za-z0-9][A-Za-z0-9._+-]*\.csv|[A-Za-z0-9][A-Za-z0-9._-]*\.(md|log)")   # + the run's files
+
+
+def expected_member(archive: Path, name: str) -> bool:
+    if archive.name.startswith("weights-"):
+        return bool(WEIGHTS_MEMBER.fullmatch(name))
+    if name.startswith(ROWS_PREFIX):
+        return name.endswith("/rows.csv") and bool(ROWS_FOLDER.fullmatch(name[len(ROWS_PREFIX):-len("/rows.csv")]))
+    return bool(LOG_MEMBER.fullmatch(name))
+
+
+def check_archive(path: Path) -> None:
+    """Refuse `path` whole unless every member is a regular file of an expected name and size (members are read
+    into memory: each is at most what the device returns)."""
+    try:
+        with tarfile.open(path) as tar:
+            members = tar.getmembers()
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise UserError(f"{path} is not a readable archive ({exc}); copy it again from the device's results.") from None
+    for member in members:
+        kind = "a regular file" if member.isfile() else "a link" if member.issym() or member.islnk() else "not a file"
+        if not member.isfile() or not expected_member(path, member.name) or member.size > MAX_TOTAL_BYTES:
+            raise UserError(f"{path.name} holds an unexpected member '{member.name}' ({kind}, {member.size} bytes); "
+                            f"nothing was installed from {path.parent}: use the archives the GPU campaign wrote.")
+
+
 def _members(path: Path):
     """Regular files only, by base name: an archive cannot write outside the target folders."""
     with tarfile.open(path) as tar:
@@ -88,9 +120,12 @@ def unpack(results: Path, weights_dir: Path, log_dir: Path) -> tuple[list[str], 
     archives = sorted(results.glob("weights-*.tar"))
     if not archives:
         raise UserError(f"no weights-*.tar archives in {results}; give the folder the GPU campaign wrote to.")
-    names, kept = [], []
+    logs = results / "logs.tar.gz"
+    for archive in archives + ([logs] if logs.exists() else []):
+        check_archive(archive)
+    arrived = []   # every network of every archive, checked before the first is installed
     for archive in archives:
-        files = dict((Path(name).name, data) for name, data in _members(archive))
+        files = dict(_members(archive))
         for name, data in files.items():
             if not name.endswith(".json"):
                 continue
@@ -98,16 +133,23 @@ def unpack(results: Path, weights_dir: Path, log_dir: Path) -> tuple[list[str], 
             blob = files.get(f"{stem}.safetensors")
             if blob is None:
                 raise UserError(f"{archive.name} has the card of {stem} but not its weights; rerun the campaign.")
-            card = weights_io.ModelCard(**json.loads(data))
-            if bytes_sha256(blob) != card.sha256:
-                raise UserError(f"{stem} in {archive.name} does not match its card's sha256; the archive is damaged.")
-            if (weights_dir / name).exists() and weights_io.keeps_installed(weights_io.read_card(stem, weights_dir), card):
-                kept.append(stem)
-                continue
-            _write(weights_dir / f"{stem}.safetensors", blob)
-            _write(weights_dir / name, data)
-            names.append(stem)
-    logs = results / "logs.tar.gz"
+            try:
+                card = weights_io.card_from_dict(json.loads(data), f"{archive.name}:{name}")
+            except ValueError as exc:
+                raise UserError(f"{archive.name}:{name} is not a model card ({exc}); the archive is damaged.") from None
+            if card.name != stem or bytes_sha256(blob) != card.sha256:
+                raise UserError(f"{stem} in {archive.name} does not match its card's name and sha256; the archive is "
+                                f"damaged.")
+            arrived.append((stem, card, blob, data))
+    names, kept = [], []
+    for stem, card, blob, data in arrived:
+        if (weights_dir / f"{stem}.json").exists() and weights_io.keeps_installed(
+                weights_io.read_card(stem, weights_dir), card):
+            kept.append(stem)
+            continue
+        _write(weights_dir / f"{stem}.safetensors", blob)
+        _write(weights_dir / f"{stem}.json", data)
+        names.append(stem)
     if logs.exists():
         stamp = time.strftime("%Y%m%dT%H%MZ", time.gmtime(logs.stat().st_mtime))
         for name, data in _members(logs):
