@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from typing import Optional
 
+from redbench.datasets.catalog import SPECS
 from redbench.methods.paper_numbers import Published, lookup, table_levels
 
-PAPER_TABLE = {'fourteen': 1, 'set12': 1, 'bsd200': 2, 'bsd200-half': 2, 'set5': 3, 'set14': 4, 'bsd100': 5}
+# Both derived from each set's PaperRole (datasets/catalog.py), the one record of a set's place in the paper.
+PAPER_TABLE = {name: spec.role.table for name, spec in SPECS.items() if spec.role.table is not None}
+# Our dataset name -> the dataset name the published numbers are filed under.
+PAPER_DATASET = {name: spec.role.paper_set for name, spec in SPECS.items() if spec.role.paper_set}
 TABLE_TASK = {1: 'denoise', 2: 'denoise', 3: 'sr', 4: 'sr', 5: 'sr', 6: 'denoise', 7: 'sr'}
 SINGLE_TABLE = {'denoise': 6, 'sr': 7}
-# Our dataset name -> the dataset name the published numbers are filed under.
-PAPER_DATASET = {'set12': 'fourteen', 'bsd200-half': 'bsd200'}
+TASK_WORD = {'denoise': 'denoise', 'sr': 'SR'}
 
 
 def paper_table(task: str, dataset: str) -> Optional[int]:
@@ -59,3 +62,24 @@ def published_value(task: str, dataset: str, method: str, level, attr: str) -> O
     """The published PSNR or SSIM (`attr`) our `method` is held to, or None."""
     entry = published(held_to(task, dataset, method), dataset, method, level)
     return None if entry is None else getattr(entry, attr)
+
+
+def role_text(dataset: str) -> str:
+    """A set's role in the paper in a few words (the report's Data table), from its PaperRole."""
+    from redbench.datasets.catalog import get_spec
+    spec = get_spec(dataset)
+    role = spec.role
+    parts = []
+    if role.table is not None:
+        parts.append(f"Table {role.table} ({TASK_WORD[TABLE_TASK[role.table]]})"
+                     + (f", in place of the paper's {role.paper_set}" if role.paper_set else ''))
+    if role.use:
+        parts.append(role.use)
+    if not spec.verified:
+        parts.append('checksums unverified')
+    return '; '.join(parts)
+
+
+def deviation_notes(datasets) -> list[str]:
+    """How each of `datasets` differs from the paper's set it is compared with (its PaperRole note)."""
+    return [SPECS[d].role.note for d in sorted(datasets) if d in SPECS and SPECS[d].role.note]

@@ -14,6 +14,7 @@ import pandas as pd
 from redbench.methods import released_numbers as rel
 
 from .markdown import md_table
+from .weights_id import weights_name
 
 # our columns, in order: BM3D checks the protocol, then the paper's 64-map RED30 and the released 128-map one
 METHODS = ("bm3d", "red30", "red30+", "red30-c128", "red30-c128+")
@@ -125,7 +126,7 @@ def _trained(cards: list, prefix: str) -> str:
     def span(values):
         return f"{values[0]:,}" if len(values) == 1 else f"{values[0]:,}-{values[-1]:,}"
     return (f"{len(mine)} per-level networks with {'/'.join(map(str, widths))} feature maps, each fine-tuned from "
-            f"its single network ({', '.join(sorted({str(c.init).split('@')[0] for c in mine}))}) for "
+            f"its single network ({', '.join(sorted({weights_name(c.init) for c in mine}))}) for "
             f"{span(patches)} patches in {span(steps)} updates (last run: batch {'/'.join(map(str, batches))}, "
             f"{'; '.join(devices)})")
 

@@ -74,14 +74,15 @@ VISUAL_GRIDS = [("Visual comparison: Set12 'House', sigma 50", "denoise", "set12
 
 def runnable_methods(task: str, level, methods: list[str]) -> tuple[dict[str, str], dict[str, str]]:
     """({method: weights_id at this level} of the methods that can run now, {method left out: why})."""
+    from redbench.methods.registry import trained_at
+
     from .degradations import make_degradation
     from .runner import load_method
     kept, left = {}, {}
     for name in methods:
         try:
             method = load_method(name, task)
-            trained = method.trained_levels()
-            if trained is not None and float(level) not in {float(x) for x in trained}:
+            if not trained_at(method, level):
                 left[name] = "not trained at this level yet"
                 continue
             kept[name] = method.weights_id(make_degradation(task, level, False))
@@ -139,14 +140,14 @@ def visual_note(task: str, dataset: str, image: str, level) -> str:
     """What the grid shows, from the record written beside it: PSNR per panel and the methods left out."""
     import json
 
-    from .tables import short_weights
+    from .weights_id import short_weights_id
     record = visual_path(task, dataset, image, level).with_suffix(".json")
     if not record.exists():
         return ""
     drawn = json.loads(record.read_text())
     shown = "; ".join(f"{name} {value:.2f} dB" for name, value in drawn["psnr"].items())
     text = f"PSNR of the whole image: {shown}. Weights: " + ", ".join(
-        short_weights(w) for w in drawn["weights"].values()) + "."
+        short_weights_id(w) for w in drawn["weights"].values()) + "."
     if drawn.get("left_out"):
         text += (f" Left out, with no trained network at this level yet: {', '.join(drawn['left_out'])}; "
                  "the grid is redrawn when the weights change.")
@@ -191,22 +192,31 @@ def reproduce(jobs: int = 0, data_dir: str | None = None, train: bool = True, fo
     return None if networks_only else write_report(data_dir, force_figures)
 
 
+# Other commands the report lists as they are (evaluation commands are in each run's record).
+COMMANDS = ("python run_bench.py --reproduce --jobs 2   # this report; cached rows and logs are reused",
+            "python run_bench.py reproduce --render-only   # re-render only",
+            "python run_bench.py train --plan campaign/plan.toml   # the training campaign (resumable)",
+            "python scripts/bench_speed.py              # training / inference speed")
+
+
 def write_report(data_dir: str | None = None, force_figures: bool = False) -> Path:
-    """Figures (cached) and results/REPORT.md from the stored rows and logs; evaluates and trains nothing.
+    """Figures (cached), the table files, and results/REPORT.md from the stored rows and logs; evaluates and
+    trains nothing.
 
     Render only: redbench reproduce --render-only
     """
-    from .report import render_report, write_folder_tables
-    write_folder_tables(ROOT / "reproduce")
-    figures = make_figures(data_dir, force_figures)
-    context = {"figures": figures, "deviations": deviations(data_dir), "summary": summary(),
-               "figure_notes": figure_notes(),
-               "commands": ["python run_bench.py --reproduce --jobs 2   # this report; cached rows and logs are reused",
-                            "python run_bench.py reproduce --render-only   # re-render only",
-                            "python run_bench.py train --plan campaign/plan.toml   "
-                            "# the training campaign (CPU, ~20 h; resumable)",
-                            "python scripts/bench_speed.py              # training / inference speed"]}
-    report = render_report(ROOT / "reproduce", ROOT / "REPORT.md", context)
+    from .experiments import EXPERIMENTS
+    from .folder_tables import write_folder_tables
+    from .report import render_report
+    from .report_data import Figure, load_experiment_cards, load_input
+    for rows_csv in sorted((ROOT / "reproduce").rglob("rows.csv")):
+        write_folder_tables(rows_csv.parent)
+    paths, notes = make_figures(data_dir, force_figures), figure_notes()
+    report_input = load_input(
+        ROOT / "reproduce", figures=tuple(Figure(title, path, notes.get(title, "")) for title, path in paths.items()),
+        commands=COMMANDS,
+        experiments=load_experiment_cards(ROOT / "experiments", [e.name for e in EXPERIMENTS]))
+    report = render_report(report_input, ROOT / "REPORT.md")
     _say(f"report: {report}")
     return report
 
@@ -232,6 +242,14 @@ def _last_validation(name: str, results: Path) -> tuple[int, float]:
     return int(last["step"]), float(last["val_psnr"])
 
 
+def _how_validated(names, results: Path) -> str:
+    """How the experiments `names` were validated and for how long they trained, from their model cards."""
+    from .report_data import load_experiment_cards
+    cards = load_experiment_cards(results, names)
+    said = sorted({f"{card.val_protocol}, after {card.budget}" for card in cards})
+    return "; ".join(said) if said else "no model card recorded"
+
+
 def fig3c_note(results: Path = ROOT / "experiments") -> str:
     """The caption's end-of-training PSNR beside our last validation PSNR, curve by curve."""
     from redbench.methods.paper_numbers import FIGURE_3C
@@ -244,11 +262,11 @@ def fig3c_note(results: Path = ROOT / "experiments") -> str:
     gaps = "; ".join(f"block {b}: paper {paper[f'Block-{b}-RED'] - paper[f'Block-{b}-He et al.']:+.2f}, ours "
                      f"{mine[f'Block-{b}-RED'] - mine[f'Block-{b}-He et al.']:+.2f}" for b in (2, 4))
     return ("PSNR at the last iteration: the paper's values from the Figure 3(c) caption (curve order inferred, "
-            "see Protocol; noise level and test images not stated) beside ours (validation PSNR on 4 BSD200 crops "
-            "at sigma 30 after a budget of minutes). Absolute values are not comparable; the order within a block "
-            f"size is. RED minus He et al.: {gaps}.\n\n"
+            "see Protocol; noise level and test images not stated) beside ours (the last validation PSNR of each "
+            f"experiment: {_how_validated(FIG3C_OURS.values(), results)}). Absolute values are not comparable; the "
+            f"order within a block size is. RED minus He et al.: {gaps}.\n\n"
             + md_table(["curve (paper's name)", "paper (dB)", "ours (dB)", "our last iteration", "our experiment"],
-                        lines))
+                       lines))
 
 
 NOISE_COLUMNS = {NOISE_NET: "RED10 trained at sigma 30 only", "red10-single": "RED10, one model for all sigmas",
@@ -256,9 +274,23 @@ NOISE_COLUMNS = {NOISE_NET: "RED10 trained at sigma 30 only", "red10-single": "R
 
 
 def noise_level_rows(results: Path = ROOT / "reproduce" / "noise-level", weights_now=None):
-    """The section 2.2 rows, those of the installed weights (report.load_rows)."""
-    from .report import load_rows
+    """The section 2.2 rows, those of the installed weights (report_data.load_rows)."""
+    from .report_data import load_rows
     return load_rows(results, weights_now)[0]
+
+
+def trained_sigmas(rows, method: str) -> list[float] | None:
+    """The noise levels the network behind `method`'s rows was trained at, from its model card (None: no card)."""
+    from redbench.methods.weights import WEIGHTS_DIR, read_card, split_ref
+
+    from .weights_id import weights_name
+    names = {weights_name(w) for w in rows.loc[rows["method"] == method, "weights"]}
+    directory = split_ref(method[4:])[1] if method.startswith("net:") else WEIGHTS_DIR
+    try:
+        cards = [read_card(name, directory) for name in sorted(names)]
+    except UserError:
+        return None
+    return sorted({float(level) for card in cards for level in card.levels}) if cards else None
 
 
 def noise_level_note(results: Path = ROOT / "reproduce" / "noise-level", weights_now=None) -> str:
@@ -266,18 +298,25 @@ def noise_level_note(results: Path = ROOT / "reproduce" / "noise-level", weights
     from redbench.methods.paper_numbers import SECTION_2_2
 
     from .markdown import md_table
-    from .tables import summarize
+    from .tables import method_label, summarize
     rows = noise_level_rows(results, weights_now)
     means = summarize(rows[rows["dataset"] == "set12"]).set_index(["method", "level"])["psnr"]
     columns = {m: label for m, label in NOISE_COLUMNS.items() if m in means.index.get_level_values("method")}
 
     def cell(method, level):
         return f"{means[(method, level)]:.2f}" if (method, level) in means.index else "not run"
+    levels = sorted(set(rows["level"]) | set(SECTION_2_2))
     lines = [[f"{level:g}", f"{SECTION_2_2[int(level)]:.2f}" if int(level) in SECTION_2_2 else "–",
-              *[cell(m, level) for m in columns]] for level in sorted(set(rows["level"]) | set(SECTION_2_2))]
+              *[cell(m, level) for m in columns]] for level in levels]
+    # which sigmas each network saw in training, from its model card
+    trained = {m: trained_sigmas(rows, m) for m in columns if m != "noisy"}
+    said = "; ".join(f"{method_label(m)} at sigma {'/'.join(f'{x:g}' for x in t)}" for m, t in trained.items() if t)
+    seen = {x for t in trained.values() if t for x in t}
+    unseen = [f"{x:g}" for x in sorted(set(rows["level"])) if float(x) not in seen]
+    training = (f" Trained, by the model cards: {said}" + (f"; {', '.join(unseen)} are levels no network here saw in "
+                                                  "training" if unseen else "") + ".") if said else ""
     return ("Mean PSNR (dB). Paper: the trained model of Burger et al. [1] (one noise level, not stated which) "
-            "on the 14 images, section 2.2. Ours: on Set12 (substitute for the 14 images); the all-sigma network was "
-            "trained at sigma 10/30/50/70 only, so 20, 40 and 60 are levels neither network saw in training. The "
+            f"on the 14 images, section 2.2. Ours: on Set12 (substitute for the 14 images).{training} The "
             "paper's claim: 'the parameters trained on a single noise level cannot handle different levels of "
             "noises well'.\n\n"
             + md_table(["sigma", "paper: model of [1], 14 images", *[f"ours: {v}" for v in columns.values()]], lines))
@@ -290,49 +329,4 @@ def figure_notes() -> dict[str, str]:
     for title, *grid in VISUAL_GRIDS:
         if visual_note(*grid[:4]):
             notes[title] = visual_note(*grid[:4])
-    return notes
-
-
-def summary() -> str:
-    """Mean difference to the paper per dataset and method (PSNR and SSIM), computed from the stored rows."""
-    from .comparison import published_value
-    from .report import load_rows
-    from .tables import summarize
-    lines = ["Mean difference to the paper (ours minus published, PSNR in dB and SSIM, averaged over the levels "
-             "both have; per-level networks against Tables 1-5, red30-single against Tables 6-7, an x8 ensemble "
-             "against the same value as its network), computed from the stored rows:", ""]
-    results = ROOT / "reproduce"
-    rows, _ = load_rows(results)
-    diffs: dict[tuple[str, str], list[tuple[float, float]]] = {}
-    for r in summarize(rows[~rows["method"].str.startswith("net:")]).itertuples(index=False):
-        psnr, ssim = (published_value(r.task, r.dataset, r.method, r.level, attr) for attr in ("psnr", "ssim"))
-        if psnr is not None:
-            diffs.setdefault((r.task, r.dataset, r.method), []).append((r.psnr - psnr, r.ssim - ssim))
-    for (_, dataset, method), values in sorted(diffs.items()):
-        note = " (substitute set: indicative only)" if dataset == "set12" else ""
-        dp, ds = (sum(v[i] for v in values) / len(values) for i in (0, 1))
-        lines.append(f"- {dataset} / {method}: {dp:+.2f} dB, SSIM {ds:+.4f} over {len(values)} levels{note}")
-    return "\n".join(lines)
-
-
-def deviations(data_dir: str | None) -> list[str]:
-    notes = []
-    if not fourteen_available(data_dir):
-        notes.append("Table 1 uses Set12 instead of the paper's 14 images (the MemNet S14 BMPs are not in the "
-                     "mirror); absolute numbers are not comparable with the paper's Table 1.")
-    notes += [
-        "BSD200 is evaluated at 1/2 size (MATLAB bicubic of the gray image, rounded to 8 bits); the paper says only "
-        "'resized to smaller ones', the factor 1/2 is inferred from MemNet's BSD200_halfsize.",
-        "Our RED networks were trained on the CPU for minutes (budgets in the model cards and in each run's weights "
-        "record); the paper trained on a GPU for far longer. Per-level networks (red10/20/30) are held to Tables 1-5, "
-        "single all-level networks (redN-single) to Tables 6-7 only.",
-        "Training uses the 'fast' recipe (Adam, peak lr 1e-3, cosine decay, batch 32) instead of the paper's "
-        "constant lr 1e-4, because it converges faster in wall time on this CPU; Figure 3(b)/(c) use Adam with a constant lr of 1e-3 (the paper's optimizer, 10x its lr) so that 120 iterations show more than the identity.",
-        "Noise: numpy PCG64 streams seeded per (seed, dataset, image, sigma), not MATLAB randn; the noisy input "
-        "is not clipped, as in the paper's code.",
-        "Figure 3 and the section 2.2 experiment use budgets of minutes on 2 CPU cores (stated on each plot), "
-        "so they show early-training behaviour, not converged networks.",
-        "SRCNN is our own 9-5-5 network trained by this repository's code on the same data and budget scale, not the "
-        "authors' released model; the paper's SRCNN column is shown beside it.",
-    ]
     return notes

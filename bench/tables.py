@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import pandas as pd
+from redbench.datasets.catalog import SPECS
 from redbench.methods.paper_numbers import PUBLISHED, TABLE_TITLES
 
 from .atomic import write_text_atomic
@@ -27,24 +28,16 @@ from .defaults import LEVEL_NAME
 from .table_latex import latex
 from .table_markdown import full_view, paper_view
 from .table_model import METRICS, OURS, PAPER, Captions, Cell, Column, Table, level_text
+from .weights_id import short_weights_id
 
-__all__ = ['IDENTITY', 'NOTES', 'build_single_vs_separate', 'build_table', 'file_label', 'level_text', 'method_label',
-           'method_labels', 'render_single_vs_separate', 'render_table', 'short_weights', 'summarize', 'write_tables']
+__all__ = ['IDENTITY', 'NOTES', 'build_single_vs_separate', 'build_table', 'covered_summary', 'file_label',
+           'level_text', 'method_label', 'method_labels', 'render_single_vs_separate', 'render_table', 'summarize',
+           'write_tables']
 
-NOTES = {
-    'set12': "SUBSTITUTE: Set12 instead of the paper's 14 images; "
-             "absolute numbers are not comparable.",
-    'bsd200': "Size: BSD200 at FULL size; the paper used images 'resized to smaller "
-              "ones' (1/2 inferred), so our numbers are not directly comparable.",
-    'bsd200-half': "Size: BSD200 at 1/2 size (bicubic); the paper used images 'resized "
-                   "to smaller ones', and the factor 1/2 is inferred, not stated.",
-}
-# The same, in a few words for a LaTeX caption.
-SHORT_NOTES = {
-    'set12': "Set12 stands in for the paper's 14 images",
-    'bsd200': "BSD200 at full size; the paper's images were smaller",
-    'bsd200-half': "BSD200 at half size, our reading of the paper's images resized to smaller ones",
-}
+# How a set differs from the paper's, in full (markdown captions) and in a few words (LaTeX captions): from each
+# set's PaperRole (datasets/catalog.py).
+NOTES = {name: spec.role.note for name, spec in SPECS.items() if spec.role.note}
+SHORT_NOTES = {name: spec.role.short for name, spec in SPECS.items() if spec.role.short}
 # The identity baseline of each task: the degraded input itself, scored like a method.
 IDENTITY = {'denoise': 'noisy', 'sr': 'bicubic'}
 IDENTITY_TEXT = {'noisy': 'the noisy input', 'bicubic': 'the bicubic-upscaled input'}
@@ -131,17 +124,11 @@ def _weights_note(sub: pd.DataFrame) -> str:
     parts = []
     for method in sorted(sub['method'].unique(), key=_method_key):
         used = sub[sub['method'] == method].groupby('weights')['level'].unique()
-        names = [f"{short_weights(w)}" + ('' if len(used) == 1 else
+        names = [f"{short_weights_id(w)}" + ('' if len(used) == 1 else
                                            f" ({', '.join(f'{float(lv):g}' for lv in sorted(lvls))})")
                  for w, lvls in used.items()]
         parts.append(f"{method} {'; '.join(names)}")
     return ' Weights: ' + ', '.join(parts) + '.'
-
-
-def short_weights(weights: str) -> str:
-    """'name@sha256' as 'name@' and the first 12 hex digits; anything else unchanged."""
-    name, _, digest = str(weights).rpartition('@')
-    return f"{name}@{digest[:12]}" if name else str(weights)
 
 
 def _caption(head: str, dataset: str, count: str, body: str) -> str:
@@ -183,9 +170,20 @@ def _paper_columns(table, dataset) -> dict[str, str]:
     return {p.method: p.column for p in PUBLISHED if p.table == table and p.dataset == paper_dataset(dataset)}
 
 
-def _summary(sub: pd.DataFrame) -> pd.DataFrame:
-    """summarize() of one task and dataset, with n_total and partial (coverage.py)."""
-    return with_coverage(summarize(sub), set_sizes(sub))
+def covered_summary(rows: pd.DataFrame) -> pd.DataFrame:
+    """summarize() with n_total and partial (coverage.py), set sizes counted per task: the one summary of a set of
+    rows, computed once and handed to every table and analysis that reads means."""
+    if rows.empty:
+        return with_coverage(summarize(rows), {})
+    return pd.concat([with_coverage(summarize(sub), set_sizes(sub)) for _, sub in rows.groupby('task', sort=True)],
+                     ignore_index=True)
+
+
+def _summary_of(summary: pd.DataFrame | None, sub: pd.DataFrame, task: str, dataset: str) -> pd.DataFrame:
+    """The part of a covered_summary for one task and dataset; computed from `sub` when none is given."""
+    if summary is None:
+        return covered_summary(sub)
+    return summary[(summary['task'] == task) & (summary['dataset'] == dataset)].reset_index(drop=True)
 
 
 def _label(task: str, dataset: str, suffix: str = '') -> str:
@@ -229,13 +227,15 @@ def _latex_captions(task, dataset, summ, levels, table, ours) -> tuple[str, str]
     return main, diff
 
 
-def build_table(rows: pd.DataFrame, task: str, dataset: str, always: tuple[str, ...] = ()) -> Table:
+def build_table(rows: pd.DataFrame, task: str, dataset: str, always: tuple[str, ...] = (),
+                summary: pd.DataFrame | None = None) -> Table:
     """Levels as rows, methods as columns; a PSNR block then an SSIM block.
 
     `always`: methods that get a column even without rows ('not run' cells), e.g. red30+ beside red30.
+    `summary`: covered_summary of the same rows, when the caller has it already.
     """
     sub = _subset(rows, task, dataset)
-    summ = _summary(sub)
+    summ = _summary_of(summary, sub, task, dataset)
     levels = tuple(sorted(summ['level'].unique()))
     ours = sorted(set(summ['method'].unique()) | set(always), key=_method_key)
     table = paper_table(task, dataset)
@@ -285,16 +285,16 @@ def build_table(rows: pd.DataFrame, task: str, dataset: str, always: tuple[str, 
 
 
 def build_single_vs_separate(rows: pd.DataFrame, task: str, dataset: str,
-                             single_method: str = 'red30-single') -> Table:
+                             single_method: str = 'red30-single', summary: pd.DataFrame | None = None) -> Table:
     """Tables 6/7: our single model (plain and x8) and the identity baseline against the paper's
     single-model RED30 (Tables 6/7) and its per-level RED30 (Tables 1-5)."""
     sub = _subset(rows, task, dataset)
     if not (sub['method'] == single_method).any():
         raise ValueError(f"no rows for method {single_method!r}")
-    sizes = set_sizes(sub)
     identity, ensemble = IDENTITY[task], single_method + '+'
+    summ = _summary_of(summary, sub, task, dataset)   # set sizes from every method's rows
+    summ = summ[summ['method'].isin([single_method, ensemble, identity])].reset_index(drop=True)
     sub = sub[sub['method'].isin([single_method, ensemble, identity])]
-    summ = with_coverage(summarize(sub), sizes)
     levels = tuple(sorted(summ.loc[summ['method'] == single_method, 'level'].unique()))
     single, separate = SINGLE_TABLE[task], paper_table(task, dataset)
     columns = [Column(single_method, f"{single_method} (ours, single model)", OURS,
@@ -336,19 +336,20 @@ def render(table: Table, fmt: str = 'markdown') -> str:
 
 
 def render_table(rows: pd.DataFrame, task: str, dataset: str, fmt: str = 'markdown',
-                 always: tuple[str, ...] = ()) -> str:
+                 always: tuple[str, ...] = (), summary: pd.DataFrame | None = None) -> str:
     """build_table, rendered as `fmt` (see render)."""
     if fmt not in _FORMATS:
         raise ValueError(f"fmt must be one of {_FORMATS}, got {fmt!r}")
-    return render(build_table(rows, task, dataset, always), fmt)
+    return render(build_table(rows, task, dataset, always, summary), fmt)
 
 
 def render_single_vs_separate(rows: pd.DataFrame, task: str, dataset: str,
-                              single_method: str = 'red30-single', fmt: str = 'markdown') -> str:
+                              single_method: str = 'red30-single', fmt: str = 'markdown',
+                              summary: pd.DataFrame | None = None) -> str:
     """build_single_vs_separate, rendered as `fmt` (markdown or latex)."""
     if fmt not in _FORMATS:
         raise ValueError(f"fmt must be one of {_FORMATS}, got {fmt!r}")
-    return render(build_single_vs_separate(rows, task, dataset, single_method), fmt)
+    return render(build_single_vs_separate(rows, task, dataset, single_method, summary), fmt)
 
 
 def file_label(dataset: str) -> str:
@@ -363,8 +364,9 @@ def write_tables(rows: pd.DataFrame, out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     paths, markdown = [], []
     pairs = rows[['task', 'dataset']].drop_duplicates().sort_values(['task', 'dataset'])
+    summary = covered_summary(rows)
     for task, dataset in pairs.itertuples(index=False):
-        table = build_table(rows, task, dataset)
+        table = build_table(rows, task, dataset, summary=summary)
         markdown.append(render(table, 'markdown'))
         stem = f"table_{task}_{file_label(dataset)}"
         for name, fmt in ((f"{stem}.md", 'markdown'), (f"{stem}_paper.md", 'paper'), (f"{stem}.tex", 'latex')):

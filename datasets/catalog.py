@@ -16,6 +16,18 @@ FOLDER_PREFIX = "dir:"
 
 
 @dataclass(frozen=True)
+class PaperRole:
+    """Where a set stands in the paper: the one record of which published table it is compared with, under which
+    of the paper's sets its numbers are filed, and how it differs from that set. comparison.py (which cell each
+    of our numbers is held to), the table captions and the report's deviations are all derived from it."""
+    table: int | None = None        # the paper's Table 1-5 this set is compared with (None: none)
+    paper_set: str | None = None    # the paper's set it stands for, when it is not that set itself
+    note: str = ""                  # how it differs from the paper's set, stated beside every comparison
+    short: str = ""                 # the note in a few words, for a LaTeX caption
+    use: str = ""                   # a role other than a test set, e.g. 'training set'
+
+
+@dataclass(frozen=True)
 class DatasetSpec:
     name: str
     description: str
@@ -28,7 +40,7 @@ class DatasetSpec:
     color: str = "gray"
     half_size: bool = False           # MATLAB bicubic 1/2 after conversion (the paper's BSD200)
     verified: bool = True             # False: the checksums are not known, files are used unverified
-    paper_role: str = ""
+    role: PaperRole = PaperRole()
     aliases: tuple[str, ...] = field(default=())
     folder: str | None = None         # dir:PATH sets: the folder; its files are hashed, not checked against a list
 
@@ -41,25 +53,31 @@ def _add(spec: DatasetSpec) -> None:
 
 
 _add(DatasetSpec("set5", "Set5 (Bevilacqua et al. 2012), 5 colour images", ("set5",), ("sr",), color="y",
-                 paper_role="Table 3 (SR)"))
+                 role=PaperRole(3)))
 _add(DatasetSpec("set14", "Set14 (Zeyde et al. 2010), 14 images", ("set14",), ("sr",), color="y",
-                 paper_role="Table 4 (SR)"))
+                 role=PaperRole(4)))
 _add(DatasetSpec("bsd100", "BSD100 = BSDS300 test = BSDS500 val, 100 JPEGs", ("bsds500_val",), ("sr", "denoise"),
-                 color="y", paper_role="Table 5 (SR)"))
+                 color="y", role=PaperRole(5)))
 _add(DatasetSpec("bsd200", "BSD200 = BSDS500 test, 200 JPEGs, gray, full size", ("bsds500_test",), ("denoise",),
-                 paper_role="Table 2 (denoise), full-size variant"))
+                 role=PaperRole(2, note="Size: BSD200 at FULL size; the paper used images 'resized to smaller ones' "
+                                        "(1/2 inferred), so our numbers are not directly comparable.",
+                                short="BSD200 at full size; the paper's images were smaller")))
 _add(DatasetSpec("bsd200-half", "BSD200 gray, MATLAB bicubic 1/2 size (the paper's 'resized to smaller ones')",
                  ("bsds500_test",), ("denoise",), half_size=True,
-                 paper_role="Table 2 (denoise); the 1/2 factor is inferred from MemNet's BSD200_halfsize"))
+                 role=PaperRole(2, "bsd200", note="Size: BSD200 at 1/2 size (bicubic); the paper used images "
+                                                  "'resized to smaller ones', and the factor 1/2 is inferred, not stated.",
+                                short="BSD200 at half size, our reading of the paper's images resized to smaller ones")))
 _add(DatasetSpec("bsd300-train", "The paper's 300 training images = BSDS500 train + val", ("bsds500_train", "bsds500_val"),
-                 ("denoise", "sr"), paper_role="training set"))
+                 ("denoise", "sr"), role=PaperRole(use="training set")))
 _add(DatasetSpec("bsds500-train", "BSDS500 train alone (200), disjoint from BSD100/BSD68", ("bsds500_train",),
-                 ("denoise", "sr"), paper_role="training set without test overlap"))
+                 ("denoise", "sr"), role=PaperRole(use="training set without test overlap")))
 _add(DatasetSpec("set12", "Set12 (DnCNN test set), 12 gray images", ("set12",), ("denoise",),
-                 paper_role="substitute for the paper's 14 images (Table 1)"))
+                 role=PaperRole(1, "fourteen", note="SUBSTITUTE: Set12 instead of the paper's 14 images; absolute "
+                                                    "numbers are not comparable.",
+                                short="Set12 stands in for the paper's 14 images")))
 _add(DatasetSpec("bsd68", "BSD68 (DnCNN test set), 68 gray images, a subset of BSDS500 val", ("bsd68",), ("denoise",)))
 _add(DatasetSpec("fourteen", "The paper's 14 denoising images (MemNet S14 BMPs, unnamed)", ("fourteen",), ("denoise",),
-                 verified=False, paper_role="Table 1 (denoise); checksums unverified, not in the shared mirror"))
+                 verified=False, role=PaperRole(1)))
 
 
 def folder_name(name: str) -> str:
@@ -79,7 +97,7 @@ def folder_spec(name: str) -> DatasetSpec:
     if not os.path.isdir(folder):
         raise UserError(f"dataset {name}: no folder {folder}; give a folder of PNG/BMP/TIFF/JPEG images.")
     return DatasetSpec(folder_name(name), f"images in {folder}", (), ("denoise", "sr"), color="task",
-                       paper_role="the user's own images", folder=folder)
+                       role=PaperRole(use="the user's own images"), folder=folder)
 
 
 def get_spec(name: str) -> DatasetSpec:

@@ -3,16 +3,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
+from redbench.weights_id import format_weights_id
 
 
 def parameter_digest(name: str, parameters: dict) -> str:
     """'<name>-params@<16 hex>': identifies a classical method's exact settings in the results store."""
     text = json.dumps(parameters, sort_keys=True, default=str)
-    return f"{name}-params@{hashlib.sha256(text.encode()).hexdigest()[:16]}"
+    return format_weights_id(f"{name}-params", hashlib.sha256(text.encode()).hexdigest()[:16])
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,9 @@ class MethodEntry:
     ensemble: bool = False        # supports the '+' suffix (x8 flip/rotate self-ensemble)
     reported_only: bool = False   # published numbers only, nothing to run
     origin: str = "redbench"      # or 'plugin <distribution>'
+    # (task, level) -> the weights id at that level, read from model cards alone: lets the report tell which rows
+    # the installed weights made without loading a network (None: build the method and ask it)
+    weights_from_cards: Callable | None = None
 
 
 # every registered method by name; registry.registered() reads it after loading them all
@@ -31,14 +35,16 @@ METHODS: dict[str, MethodEntry] = {}
 
 
 def register_method(name: str, tasks: tuple[str, ...], description: str = "", ensemble: bool = False,
-                    reported_only: bool = False):
+                    reported_only: bool = False, weights_from_cards: Callable | None = None):
     """Register a Method class (or a factory(task=...) returning a method) as `name`, for `tasks`.
 
-    A registered class without its own `name` and `tasks` gets these."""
+    A registered class without its own `name` and `tasks` gets these. `weights_from_cards(task, level)`: see
+    MethodEntry."""
     def decorator(factory):
         if name in METHODS:
             raise ValueError(f"method '{name}' registered twice")
-        METHODS[name] = MethodEntry(name, factory, tuple(tasks), description, ensemble, reported_only)
+        METHODS[name] = MethodEntry(name, factory, tuple(tasks), description, ensemble, reported_only,
+                                    weights_from_cards=weights_from_cards)
         if isinstance(factory, type):
             if not getattr(factory, "name", None):
                 factory.name = name
@@ -83,7 +89,7 @@ class Method:
         """The levels (sigma or scale) this method was trained for; None: it works at any level."""
         return None
 
-    def on_device(self, device: str) -> "Method":
+    def on_device(self, device: str) -> Method:
         """Run on `device` from now on (torch methods; the others compute on the CPU whatever it says)."""
         self.device = device
         return self

@@ -15,6 +15,7 @@ import sys
 from dataclasses import replace
 
 from redbench.errors import UserError
+from redbench.weights_id import format_weights_id
 
 from .base import METHODS, MethodEntry, register_method
 
@@ -79,7 +80,31 @@ def _weights_entry(name: str) -> MethodEntry:
     from .weights import read_card, split_ref
     card = read_card(*split_ref(name[4:]))
     return MethodEntry(name, lambda task: TrainedNetwork(name, task, name[4:]), (card.task,),
-                       f"trained network {name[4:]}", ensemble=True)
+                       f"trained network {name[4:]}", ensemble=True,
+                       weights_from_cards=lambda task, level: format_weights_id(card.name, card.sha256))
+
+
+def trained_at(method, level) -> bool:
+    """The one rule for "is this method trained at this level": a method with trained levels (a network) only at
+    those, any other method at every level. `method` is an instance (get_method)."""
+    trained = method.trained_levels()
+    return trained is None or float(level) in {float(t) for t in trained}
+
+
+def untrained_levels(method, levels) -> list:
+    """The levels of `levels` at which `method` has no trained network (trained_at), in the order given."""
+    return [level for level in levels if not trained_at(method, level)]
+
+
+def installed_weights_id(name: str, task: str, level, clip: bool = False) -> str:
+    """The weights id `name` has at `level` with the weights installed now (what its rows are keyed by). Read
+    from the model cards where the method can (MethodEntry.weights_from_cards), so no network is loaded; else
+    from a built method. Raises UserError where there is none (weights gone, no network at this level)."""
+    from redbench.degradations import make_degradation
+    found = check_method(name, task)
+    if found.weights_from_cards is not None:   # an x8 ensemble runs its network unchanged: the same id
+        return found.weights_from_cards(task, level)
+    return get_method(name, task).weights_id(make_degradation(task, level, clip))
 
 
 _LOADED = False

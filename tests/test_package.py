@@ -16,11 +16,13 @@ OLD_NAMES = ("bench", "methods", "datasets")    # the top-level packages of the 
 
 # Layers, lowest first: a module imports from its own layer or below, never from above.
 FOUNDATION = {"errors", "atomic", "hashing", "environment", "defaults", "color", "resize", "metrics", "degradations",
-              "dihedral", "checks", "plots", "markdown"}
+              "dihedral", "checks", "plots", "markdown", "weights_id"}
 # a run writes its tables: tables builds them (table_model), checks coverage and renders (table_markdown, table_latex)
+# which stored rows the installed weights made (installed) and the one writer of a folder's tables (folder_tables)
 EVALUATION = {"runner", "rows", "cluster", "runinfo", "comparison", "coverage", "tables", "table_model", "table_markdown",
-              "table_latex", "training"}
-REPORTING = {"analysis", "report", "visual", "figures", "experiments", "released", "figure3"}
+              "table_latex", "training", "installed", "folder_tables"}
+# the report: its input (report_data), its analyses (findings), its markdown (report)
+REPORTING = {"analysis", "report", "report_data", "findings", "visual", "figures", "experiments", "released", "figure3"}
 LAYERS = ["foundation", "data and methods", "evaluation and training", "reporting", "reproduction", "command line"]
 
 

@@ -6,10 +6,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from redbench.analysis import paired_difference, per_image_table, runtime_table, write_per_image_csv
+from redbench.analysis import (
+    paired_difference,
+    per_image_table,
+    runtime_table,
+    write_per_image_csv,
+)
+from redbench.findings import below_input, below_paper, depth_order, network_rows
 from redbench.methods.weights import ModelCard
-from redbench.report import below_input, below_paper, depth_order, network_rows, render_report
+from redbench.report import render_report
+from redbench.report_data import Figure, ReportInput, load_input
 from redbench.visual import busiest_crop
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,12 +88,20 @@ def _all_rows():
                      ignore_index=True)
 
 
-def _render(results, tmp_path, name='REPORT.md'):
+def _installed(task, method, level, clip):
+    return 'installed'
+
+
+def _render(results, tmp_path, name='REPORT.md', **fields):
     root, weights = results
-    context = {'figures': {'Denoising, sigma 50': 'figures/grid.png'}, 'figure_notes': {'Denoising, sigma 50': 'A crop.'},
-               'deviations': [_DEVIATION], 'weights_dir': weights, 'n_boot': 2000,
-               'weights_now': lambda task, method, level, clip: 'installed'}
-    return render_report(root, tmp_path / name, context).read_text()
+    report_input = load_input(root, weights_now=_installed, weights_dir=weights, n_boot=2000,
+                              figures=(Figure('Denoising, sigma 50', 'figures/grid.png', 'A crop.'),),
+                              deviations=(_DEVIATION,), **fields)
+    return render_report(report_input, tmp_path / name).read_text()
+
+
+def _input(rows, **fields):
+    return ReportInput.from_rows(rows, **fields)
 
 
 def test_paired_difference_constant_difference_collapses_ci():
@@ -128,7 +142,7 @@ def test_per_image_and_runtime_tables(tmp_path):
 
 
 def test_below_paper_finds_constructed_cell():
-    cells = below_paper(_all_rows())
+    cells = below_paper(_input(_all_rows()))
     found = {(c['dataset'], c['level'], c['table'], c['method']) for c in cells}
     assert ('set12', 50, 1, 'red30') in found             # per level: 26.50 vs Table 1's 26.81
     assert ('set12', 50, 6, 'red30-single') in found      # single model: 26.30 vs Table 6's 26.75
@@ -140,7 +154,7 @@ def test_below_paper_finds_constructed_cell():
 
 
 def test_below_input_flags_a_method_worse_than_its_input():
-    cells = below_input(_all_rows())
+    cells = below_input(_input(_all_rows()))
     assert {(c['method'], c['level'], tuple(c['metrics'])) for c in cells} == {
         ('bm3d', 50, ('psnr', 'ssim')), ('red30', 50, ('psnr', 'ssim')), ('red30-single', 50, ('psnr', 'ssim'))}
 
@@ -149,11 +163,11 @@ def test_below_input_leaves_out_partial_cells():
     rows = _all_rows()
     # bm3d at sigma 50 over 6 of Set12's 12 images: below its input, but a mean over part of the set
     cut = rows[(rows['method'] == 'bm3d') & (rows['level'] == 50)].index[6:]
-    found = {(c['method'], c['level']) for c in below_input(rows.drop(cut))}
+    found = {(c['method'], c['level']) for c in below_input(_input(rows.drop(cut)))}
     assert ('bm3d', 50) not in found and ('red30', 50) in found
     # a partial input: nothing at that level is held to it
     cut = rows[(rows['method'] == 'noisy') & (rows['level'] == 50)].index[6:]
-    assert not [c for c in below_input(rows.drop(cut)) if c['level'] == 50]
+    assert not [c for c in below_input(_input(rows.drop(cut))) if c['level'] == 50]
 
 
 def test_depth_order_holds_breaks_and_open_cells():
@@ -162,7 +176,7 @@ def test_depth_order_holds_breaks_and_open_cells():
     deeper = {key: _full(values, 12) for key, values in deeper.items()}
     rows = pd.concat([_all_rows(), _rows('denoise', 'set12', _DENOISE_IMAGES, deeper)], ignore_index=True)
     rows.loc[rows['method'] == 'red20', 'weights'] = 'red20-denoise-s30@abc'
-    cells = {(c['dataset'], c['level']): c for c in depth_order(rows)}
+    cells = {(c['dataset'], c['level']): c for c in depth_order(_input(rows))}
     assert cells[('set12', 30)]['state'] == 'holds'
     assert cells[('set12', 30)]['psnr'] == {'red30': 29.25, 'red20': 29.12, 'red10': 28.9}
     assert cells[('set12', 50)]['state'] == 'breaks' and cells[('set12', 50)]['breaks'] == [('red30', 'red20')]
@@ -178,11 +192,25 @@ def test_network_rows_hold_each_cell_to_the_paper():
                      recipe='test', iterations=10, patches_seen=160, batch_size=16, patch_size=50,
                      train_set='bsd300-train', device='cpu', wall_seconds=60.0, budget='', val_psnr=None,
                      val_protocol='', git_commit='abc', seed=0)
-    [entry] = network_rows(rows, [card])
+    [entry] = network_rows(_input(rows, cards=(card,)))
     cells = {x['level']: x for x in entry['cells']}
-    assert set(cells) == {'σ30', 'σ50'} and all(x['method'] == 'red30-single' for x in cells.values())
-    assert cells['σ30']['psnr'] == 29.0 and cells['σ30']['paper'] == 29.09     # Table 6, the 14 images
-    assert cells['σ50']['psnr'] == 26.3 and cells['σ50']['paper'] == 26.75
+    assert set(cells) == {30, 50} and all(x['method'] == 'red30-single' for x in cells.values())
+    assert cells[30]['psnr'] == 29.0 and cells[30]['paper'] == 29.09     # Table 6, the 14 images
+    assert cells[50]['psnr'] == 26.3 and cells[50]['paper'] == 26.75
+    # a mean over part of the set is shown as (n/N) and never held to the paper (coverage.py)
+    cut = rows[(rows['method'] == 'red30-single') & (rows['level'] == 50)].index[6:]
+    [entry] = network_rows(_input(rows.drop(cut), cards=(card,)))
+    partial = next(x for x in entry['cells'] if x['level'] == 50)
+    assert partial['partial'] and partial['paper'] is None and (partial['n_images'], partial['n_total']) == (6, 12)
+    from redbench.report import network_cell
+    assert network_cell(partial) == f"set12 σ50: {partial['psnr']:.2f} (6/12)"
+
+
+def test_below_paper_leaves_out_partial_cells():
+    rows = _all_rows()
+    cut = rows[(rows['method'] == 'red30') & (rows['level'] == 50) & (rows['dataset'] == 'set12')].index[6:]
+    found = {(c['dataset'], c['level'], c['method']) for c in below_paper(_input(rows.drop(cut)))}
+    assert ('set12', 50, 'red30') not in found and ('set12', 50, 'red30-single') in found
 
 
 def test_report_content(results, tmp_path):
@@ -321,7 +349,7 @@ def test_figure_notes_put_the_paper_beside_ours(tmp_path):
     folder.mkdir()
     _rows('denoise', 'set12', _DENOISE_IMAGES, {(NOISE_NET, 10): (29.0,) * 4, (NOISE_NET, 20): (28.0,) * 4,
                                                 ('red10-single', 10): (30.0,) * 4}).to_csv(folder / 'rows.csv', index=False)
-    note = noise_level_note(folder, weights_now=lambda task, method, level, clip: 'installed')
+    note = noise_level_note(folder, weights_now=_installed)
     assert '| 10 | 29.95 | 29.00 | 30.00 |' in note and '| 20 | – | 28.00 | not run |' in note
 
 
@@ -358,3 +386,134 @@ def test_report_leaves_out_rows_of_weights_no_longer_installed(results, tmp_path
     text = _render(results, tmp_path)
     assert f"{len(stale)} stored rows were made by weights or parameters that are no longer installed" in text
     assert '10.00' not in text
+
+
+# ---------------------------------------------------------------- sentences generated from model cards and run records
+
+def _card(name, **fields):
+    base = {'name': name, 'architecture': 'red', 'config': {}, 'task': 'denoise', 'levels': [30], 'recipe': 'fast',
+            'iterations': 100, 'patches_seen': 12800, 'batch_size': 128, 'patch_size': 50,
+            'train_set': 'bsd300-train', 'device': 'NVIDIA H100 80GB HBM3', 'wall_seconds': 20.0,
+            'budget': '12800 patches on NVIDIA H100 80GB HBM3', 'val_psnr': 27.5,
+            'val_protocol': 'mean PSNR over levels [30] on 128x128 centre crops of the last 4 bsds500-train images, '
+                            'held out of training',
+            'git_commit': 'abc', 'seed': 0, 'precision': 'bf16', 'extra': {'train_config': {'lr': 0.0006}}}
+    return ModelCard(**(base | fields))
+
+
+_CARDS = (_card('red30-denoise-s30'),
+          _card('red30-denoise-s50', levels=[50], patches_seen=25600, wall_seconds=150.0,
+                val_protocol='mean PSNR over levels [50] on 128x128 centre crops of the last 4 bsds500-train images, '
+                             'held out of training', extra={'train_config': {'lr': 0.002}}),
+          _card('red10-denoise-s30', device='CPU, 2 threads', batch_size=16, patches_seen=30000, wall_seconds=366.0,
+                extra={}))
+
+
+def test_training_sentence_says_what_the_cards_say():
+    from redbench.report import training_sentence
+    assert training_sentence(_CARDS) == (
+        "The 3 networks behind these rows trained, by their model cards: 2 on NVIDIA H100 80GB HBM3 at batch 128, "
+        "bf16, recipe 'fast' (cosine schedule, peak lr 0.0006 to 0.002), 12,800 to 25,600 patches and 20 s to "
+        "2.5 min each; 1 on CPU, 2 threads at batch 16, bf16, recipe 'fast' (cosine schedule, peak lr 0.001), "
+        "30,000 patches and 6.1 min each. The paper's recipe is kept as recipe 'paper': a constant lr of 0.0001. "
+        "Each one's budget is in Shipped networks.")
+    assert training_sentence(()) == ''
+
+
+def test_validation_sentence_counts_protocols_alike_at_any_level():
+    from redbench.report import validation_sentence
+    assert validation_sentence(_CARDS) == (
+        'Validation PSNR (val PSNR): mean PSNR over its levels on 128x128 centre crops of the last 4 bsds500-train '
+        'images, held out of training.')
+    other = _card('old', val_protocol='mean PSNR over levels [30] on 96x96 centre crops of the first 4 BSD200 images')
+    assert validation_sentence((*_CARDS, other)) == (
+        'Validation PSNR (val PSNR): mean PSNR over its levels on 128x128 centre crops of the last 4 bsds500-train '
+        'images, held out of training (3 networks); mean PSNR over its levels on 96x96 centre crops of the first 4 '
+        'BSD200 images (1 network).')
+
+
+def test_experiments_sentence_names_each_budget():
+    from redbench.report import experiments_sentence
+    cards = (_card('fig3b-a', recipe='paper', budget='120 iterations on CPU, 1 threads', batch_size=16,
+                   val_protocol='V', extra={'train_config': {'lr': 0.001}}),
+             _card('fig3b-b', recipe='paper', budget='120 iterations on CPU, 1 threads', batch_size=16,
+                   val_protocol='V', extra={'train_config': {'lr': 0.001}}),
+             _card('noise-s30', budget='8 min on CPU, 2 threads', batch_size=32, val_protocol='V', extra={}))
+    assert experiments_sentence(cards) == (
+        "The training experiments behind the figures ran, by their model cards: fig3b-a, fig3b-b: 120 iterations on "
+        "CPU, 1 threads, recipe 'paper' at lr 0.001, batch 16; validation: V. noise-s30: 8 min on CPU, 2 threads, "
+        "recipe 'fast' at lr 0.001, batch 32; validation: V.")
+
+
+def test_report_deviations_come_from_cards_and_roles_once(results, tmp_path):
+    text = _render(results, tmp_path, experiments=(_card('fig3b-a', budget='120 iterations on CPU, 1 threads'),))
+    deviations = text.split("## Deviations from the paper's protocol")[1]
+    # the set's own deviation (its PaperRole note) is stated once
+    assert deviations.count("Set12 instead of the paper's 14 images") == 1
+    # the fixture card: 'cpu', batch 32, 12 min
+    assert ("The 1 network behind these rows trained, by their model cards: 1 on cpu at batch 32, fp32, recipe "
+            "'test', 39,488 patches and 12.0 min each.") in deviations
+    assert 'The training experiments behind the figures ran, by their model cards: fig3b-a: 120 iterations' in text
+    for false in ('on the CPU for minutes', 'issue 11', 'the machine that rendered', '4 BSD200 crops',
+                  'for days on a GPU'):
+        assert false not in text
+
+
+def test_paper_summary_leaves_out_partial_cells(results, tmp_path):
+    text = _render(results, tmp_path)
+    head = text.split('## What was run')[0]
+    assert "- set12 / red30: " in head and "over 2 levels (Set12 stands in for the paper's 14 images)" in head
+    from redbench.findings import paper_differences
+    rows = _all_rows()
+    cut = rows[(rows['method'] == 'red30') & (rows['level'] == 50) & (rows['dataset'] == 'set12')].index[6:]
+    [diff] = [d for d in paper_differences(_input(rows.drop(cut))) if d['method'] == 'red30' and d['dataset'] == 'set12']
+    assert diff['levels'] == 1 and diff['psnr'] == pytest.approx(29.25 - 29.17)
+
+
+def test_paper_roles_are_one_table():
+    from redbench.comparison import PAPER_DATASET, PAPER_TABLE, role_text
+    from redbench.tables import NOTES, SHORT_NOTES
+    assert PAPER_TABLE == {'fourteen': 1, 'set12': 1, 'bsd200': 2, 'bsd200-half': 2, 'set5': 3, 'set14': 4,
+                           'bsd100': 5}
+    assert PAPER_DATASET == {'set12': 'fourteen', 'bsd200-half': 'bsd200'}
+    assert set(NOTES) == set(SHORT_NOTES) == {'set12', 'bsd200', 'bsd200-half'}
+    assert role_text('set12') == "Table 1 (denoise), in place of the paper's fourteen"
+    assert role_text('set14') == 'Table 4 (SR)' and role_text('fourteen') == 'Table 1 (denoise); checksums unverified'
+
+
+def test_weights_id_is_one_format():
+    from redbench.weights_id import (
+        format_weights_id,
+        parse_weights_id,
+        short_weights_id,
+        weights_name,
+    )
+    wid = format_weights_id('red30-denoise-s30', 'ab' * 32)
+    assert wid == 'red30-denoise-s30@' + 'ab' * 32 and parse_weights_id(wid) == ('red30-denoise-s30', 'ab' * 32)
+    assert short_weights_id(wid) == 'red30-denoise-s30@' + 'ab' * 6 and weights_name(wid) == 'red30-denoise-s30'
+    assert parse_weights_id('installed') == ('installed', '') and short_weights_id('installed') == 'installed'
+
+
+def test_one_row_rule_for_every_table(tmp_path):
+    """eval and reproduce write tables through folder_tables.write_folder_tables: installed weights only, and
+    one seed per cell, so a mean never mixes two noise draws."""
+    from redbench.folder_tables import table_rows, write_folder_tables
+    rows = _rows('denoise', 'set12', _DENOISE_IMAGES, {('bm3d', 30): _DENOISE[('bm3d', 30)]})
+    other_seed = rows.assign(seed=1, psnr=rows['psnr'] - 5)
+    stale = rows.assign(weights='old', psnr=1.0)
+    frame = pd.concat([rows, other_seed, stale], ignore_index=True)
+    shown = table_rows(frame, current={('denoise', 'bm3d', 30.0): ('installed', 0, False)}, weights_now=_installed)
+    assert (shown.stale, shown.other_draws, len(shown.rows)) == (12, 12, 12) and set(shown.rows['seed']) == {0}
+    frame.to_csv(tmp_path / 'rows.csv', index=False)
+    written = write_folder_tables(tmp_path, weights_now=_installed)
+    assert {p.name for p in written} >= {'table_denoise_set12.md', 'tables.md'}
+
+
+def test_report_modules_load_no_runner_and_no_network():
+    """Rendering markdown must not import the runner (which builds methods and loads networks)."""
+    import subprocess
+    import sys
+    code = ("import sys, redbench.report, redbench.report_data, redbench.findings; "
+            "assert 'redbench.runner' not in sys.modules, 'runner imported'")
+    done = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd=ROOT, check=False)
+    assert done.returncode == 0, done.stderr
