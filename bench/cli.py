@@ -238,16 +238,15 @@ def trained_defaults(task: str, levels: list, names: list[str], notes: list[str]
     trained a network (say RED10 at sigma 50), the default run leaves that method out with a note (appended to
     `notes`, which the run prints once its input checks pass) instead of failing; naming it in --methods still
     gets the one-line error."""
-    from redbench.methods.registry import get_method
+    from redbench.methods.registry import get_method, untrained_levels
     kept = []
     for name in names:
         try:
             method = get_method(name, task)
-            trained = method.trained_levels()
+            missing = untrained_levels(method, levels)
         except UserError as exc:
             notes.append(f"note: default method {name} left out: {exc}")
             continue
-        missing = [] if trained is None else [lvl for lvl in levels if float(lvl) not in {float(t) for t in trained}]
         cardless = [getattr(method, "missing_card", lambda level: None)(lvl) for lvl in missing]
         if any(cardless):
             notes.append(f"note: default method {name} left out: {next(c for c in cardless if c)}")

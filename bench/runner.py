@@ -15,18 +15,14 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from .checks import INT64_MAX, INT64_MIN, check_number, check_out_dir
 from .cluster import backend_context, interrupt_on_signals
 from .defaults import LEVEL_NAME
 from .degradations import Degradation, make_degradation, noise_seed
 from .errors import UserError
-from .rows import ResultStore, row_image, row_key, select_current
+from .rows import ResultStore, row_image, row_key
 from .runinfo import dataset_record, write_run_json
-
-if TYPE_CHECKING:   # pandas loads lazily: listing methods must not pay for it
-    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -129,7 +125,7 @@ def prepare(config: RunConfig) -> Plan:
     weights problems surface before any work and every row is keyed by the weights that will make it."""
     from redbench.datasets.catalog import get_spec
     from redbench.datasets.fetch import data_dir, dataset_files
-    from redbench.methods.registry import check_method
+    from redbench.methods.registry import check_method, untrained_levels
     # cheap checks first, then the ones that load weights or hash images
     check_number("seed", config.seed, INT64_MIN, INT64_MAX, integer=True,
                  fix="the results store keeps seeds as 64-bit integers")
@@ -142,10 +138,8 @@ def prepare(config: RunConfig) -> Plan:
     data_dir(config.data_dir)
     untrained = []
     for name in config.methods:
-        trained = load_method(name, config.task).trained_levels()
-        known = None if trained is None else {float(level) for level in trained}
-        untrained += [(name, level, trained) for level in config.levels
-                      if known is not None and float(level) not in known]
+        method = load_method(name, config.task)
+        untrained += [(name, level, method.trained_levels()) for level in untrained_levels(method, config.levels)]
     for name, level, _ in untrained:   # a level whose weights lost their card: say so, not "never trained"
         method = load_method(name, config.task)
         missing = getattr(getattr(method, "inner", method), "missing_card", None)
@@ -312,12 +306,12 @@ def run(config: RunConfig, argv: list[str], progress: bool = True, command: str 
         totals = {"computed": computed, "reused": reused, "wall_seconds": round(time.time() - start, 2)}
         written = []
         if config.tables:
-            from .tables import write_tables
+            from .folder_tables import write_folder_tables
             current = {(config.task, name, float(level)): (weights, config.seed, config.clip_noise)
                        for (name, level), weights in prepared.weights.items()}
-            # rows of weights no longer installed stay in the store but never reach a table
-            frame, _ = installed_rows(store.frame())
-            written = write_tables(select_current(frame, current).drop(columns="written"), out)
+            # the one writer and row rule of every table (reproduce uses it too): rows of weights no longer
+            # installed stay in the store but never reach a table, and a cell shows one seed and clip setting
+            written = write_folder_tables(out, store.frame(), current)
     finally:
         store.close()
     # a rerun that computed nothing keeps run.json of the run that made the rows (runs.jsonl gets both)
@@ -326,30 +320,3 @@ def run(config: RunConfig, argv: list[str], progress: bool = True, command: str 
     totals["tables"] = [str(p) for p in written]
     return totals
 
-
-def installed_rows(rows, weights_now=None) -> tuple[pd.DataFrame, int]:
-    """Only the rows made by the weights (or parameters) installed now, and how many others were left out.
-
-    The stores keep rows of earlier weights (and rows imported without a weights record); the tables and
-    the report show today's networks, so such rows never reach them: the same rule by which a run never
-    reuses them. `weights_now(task, method, level, clip)` overrides the lookup (tests)."""
-    import pandas as pd
-    if 'weights' not in rows.columns:
-        return rows.iloc[0:0], len(rows)
-    now: dict = {}
-
-    def installed(task: str, method: str, level: float, clip) -> str | None:
-        key = (task, method, float(level), str(clip).lower() == 'true')
-        if key not in now and weights_now is not None:
-            now[key] = weights_now(*key)
-        if key not in now:
-            try:
-                now[key] = load_method(method, task).weights_id(make_degradation(task, level, key[3]))
-            except UserError:   # weights gone, or no network at this level
-                now[key] = None
-        return now[key]
-
-    keep = [installed(task, method, level, clip) == weights for task, method, level, clip, weights
-            in rows[['task', 'method', 'level', 'clip', 'weights']].itertuples(index=False)]
-    keep = pd.Series(keep, index=rows.index, dtype=bool)
-    return rows[keep].reset_index(drop=True), int((~keep).sum())

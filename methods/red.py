@@ -8,11 +8,12 @@ level. `red30-single` is the paper's Tables 6-7 model: one network for all level
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from functools import lru_cache
 
 import torch
-
 from redbench.errors import UserError
+from redbench.weights_id import format_weights_id
 
 from .architectures import RED_MODELS, architecture, network_for_card
 from .base import Method, register_method
@@ -114,13 +115,24 @@ class TrainedNetwork(Method):
         return self
 
     def weights_id(self, degradation) -> str:
-        return f"{self.card.name}@{self.card.sha256}"
+        return format_weights_id(self.card.name, self.card.sha256)
 
     def trained_levels(self) -> tuple:
         return tuple(self.card.levels)
 
     def cards(self) -> list[ModelCard]:
         return [self.card]
+
+
+def per_level_cards(prefix: str, task: str, directory=WEIGHTS_DIR) -> dict[float, ModelCard]:
+    """{level: card} of the per-level networks `<prefix>-<s|x><level>` in `directory`: each card names one level,
+    the one in its name. Read by PerLevelNetwork and by the card-only weights lookup of the registry."""
+    found = {}
+    for path in sorted(directory.glob(f"{prefix}-*.json")):
+        card = read_card(path.stem, directory)
+        if path.stem == f"{prefix}-{level_suffix(task, card.levels[0])}" and len(card.levels) == 1:
+            found[float(card.levels[0])] = card
+    return found
 
 
 class PerLevelNetwork(Method):
@@ -130,11 +142,7 @@ class PerLevelNetwork(Method):
     def __init__(self, name: str, task: str, prefix: str, directory=WEIGHTS_DIR):
         self.name, self.tasks, self.prefix, self.task, self.directory = name, (task,), prefix, task, directory
         self.tile = tile_size()
-        self.available = {}
-        for path in sorted(directory.glob(f"{prefix}-*.json")):
-            card = read_card(path.stem, directory)
-            if path.stem == f"{prefix}-{level_suffix(task, card.levels[0])}" and len(card.levels) == 1:
-                self.available[float(card.levels[0])] = card
+        self.available = per_level_cards(prefix, task, directory)
         # weights files whose card is gone: that level is then a missing card, not a level never trained
         self.cardless = {}
         for path in sorted(directory.glob(f"{prefix}-{level_suffix(task, 0)[0]}*.safetensors")):
@@ -173,7 +181,7 @@ class PerLevelNetwork(Method):
     def weights_id(self, degradation) -> str:
         card = self.card_for(degradation)
         check_fits(card, self.directory)   # a corrupt or replaced weights file: found now, before any work
-        return f"{card.name}@{card.sha256}"
+        return format_weights_id(card.name, card.sha256)
 
     def trained_levels(self) -> tuple:
         return tuple(int(lvl) if float(lvl).is_integer() else lvl for lvl in sorted(self.available))
@@ -198,15 +206,44 @@ def _single(model: str):
     return factory
 
 
+# The weights ids of both families read from the model cards alone (MethodEntry.weights_from_cards): the same
+# ids weights_id gives, without loading a network, for the report's "which rows did the installed weights make".
+def per_level_weights(prefix: Callable[[str], str]) -> Callable:
+    """weights_from_cards of a PerLevelNetwork family whose weights for `task` are named `prefix(task)-<level>`."""
+    def weights(task: str, level) -> str:
+        card = per_level_cards(prefix(task), task).get(float(level))
+        if card is None:
+            raise UserError(f"{prefix(task)} has no network for {_level_words(task, level)}.")
+        return format_weights_id(card.name, card.sha256)
+    return weights
+
+
+def single_weights(name: Callable[[str], str]) -> Callable:
+    """weights_from_cards of a TrainedNetwork whose weights for `task` are named `name(task)`."""
+    def weights(task: str, level) -> str:
+        card = read_card(name(task))
+        return format_weights_id(card.name, card.sha256)
+    return weights
+
+
+def _per_level_weights(model: str) -> Callable:
+    return per_level_weights(lambda task: f"{model}-{task}")
+
+
+def _single_weights(model: str) -> Callable:
+    return single_weights(lambda task: f"{model}-{task}-single")
+
+
 def _described(model: str) -> str:
     depth, maps = RED_MODELS[model]
     return f"RED{depth}" + ("" if maps == 64 else f" with {maps} feature maps (the authors' released architecture)")
 
 
 for _model in RED_MODELS:
-    register_method(_model, tasks=("denoise", "sr"), ensemble=True,
+    register_method(_model, tasks=("denoise", "sr"), ensemble=True, weights_from_cards=_per_level_weights(_model),
                     description=f"{_described(_model)}, one network per sigma / scale (Tables 1-5), "
                                 f"weights {_model}-<task>-<s|x><level>")(_per_level(_model))
     register_method(f"{_model}-single", tasks=("denoise", "sr"), ensemble=True,
+                    weights_from_cards=_single_weights(_model),
                     description=f"{_described(_model)}, one network for all sigmas / scales (Tables 6-7), "
                                 f"weights {_model}-<task>-single")(_single(_model))

@@ -8,16 +8,18 @@ when it has to serve x3 and x4 too (docs/training.md, Where the networks stand).
 from __future__ import annotations
 
 from .base import register_method
-from .red import PerLevelNetwork, TrainedNetwork
+from .red import PerLevelNetwork, TrainedNetwork, per_level_weights, single_weights
 
 
 @register_method("srcnn", tasks=("sr",), ensemble=True,
+                 weights_from_cards=per_level_weights(lambda task: "srcnn-sr"),
                  description="SRCNN 9-5-5, trained here, one network per scale, weights srcnn-sr-x<scale>")
 def srcnn(task: str = "sr") -> PerLevelNetwork:
     return PerLevelNetwork("srcnn", task, "srcnn-sr")
 
 
 @register_method("srcnn-single", tasks=("sr",), ensemble=True,
+                 weights_from_cards=single_weights(lambda task: "srcnn-sr"),
                  description="SRCNN 9-5-5, trained here, one network for all scales, weights srcnn-sr")
 def srcnn_single(task: str = "sr") -> TrainedNetwork:
     method = TrainedNetwork("srcnn-single", task, "srcnn-sr")

@@ -107,3 +107,25 @@ def test_srcnn_is_one_network_per_scale_and_srcnn_single_one_for_all():
         card = weights.read_card(f"srcnn-sr-x{scale}")
         assert per_scale.weights_id(BicubicSR(scale)) == f"srcnn-sr-x{scale}@{card.sha256}" and card.levels == [scale]
     assert single.weights_id(BicubicSR(3)) == f"srcnn-sr@{weights.read_card('srcnn-sr').sha256}"
+
+
+def test_weights_ids_from_cards_match_the_built_methods_and_load_no_network(monkeypatch):
+    """registry.installed_weights_id reads the model cards alone (the report asks it for every row) and gives the
+    id the method itself keys its rows by."""
+    from redbench.degradations import make_degradation
+    from redbench.methods import red
+    from redbench.methods.registry import get_method, installed_weights_id, trained_at, untrained_levels
+    cases = [("red30", "denoise", 30), ("red30+", "sr", 3), ("red30-single", "denoise", 50), ("srcnn", "sr", 2),
+             ("srcnn-single", "sr", 4)]
+    built = {case: get_method(case[0], case[1]).weights_id(make_degradation(case[1], case[2])) for case in cases}
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("a network was loaded")
+    monkeypatch.setattr(red, "load_network", no_network)
+    for case in cases:
+        assert installed_weights_id(*case) == built[case]
+    with pytest.raises(UserError, match="no network for sigma 25"):
+        installed_weights_id("red30", "denoise", 25)
+    per_level = get_method("red30", "denoise")
+    assert trained_at(per_level, 30) and not trained_at(per_level, 25) and trained_at(get_method("bm3d", "denoise"), 25)
+    assert untrained_levels(per_level, [10, 25, 30.0, 45]) == [25, 45]

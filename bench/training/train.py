@@ -36,6 +36,7 @@ from redbench.methods.architectures import TRAINING_MODELS, architecture_of, tra
 from redbench.methods.torch_inference import apply_network, device_name, resolve_device
 from redbench.metrics import psnr
 from redbench.plots import plot_training_curves
+from redbench.weights_id import format_weights_id
 
 from .checkpoint import load_checkpoint, save_checkpoint
 from .patches import PatchSource
@@ -205,7 +206,7 @@ def _load_init(model: torch.nn.Module, ref: str) -> weights_io.ModelCard:
 def _init_counters(card: weights_io.ModelCard, name: str) -> dict:
     """What the card of the new network records of its start: 'name@sha256' (a path may not exist later) and,
     when it continues a network of its own name, the patches and steps that network had already seen."""
-    counters = {"init": f"{card.name}@{card.sha256}"}
+    counters = {"init": format_weights_id(card.name, card.sha256)}
     if card.name == name:
         counters["earlier_patches"] = card.total_patches
         counters["earlier_iterations"] = card.total_iterations
