@@ -375,6 +375,13 @@ def test_committed_report_hygiene():
     assert 'averages the eight flips/rotations for every task' in text and 'no border shave' in text
     notes = text.split('## Figures')[1]
     assert all(v in notes for v in ('25.08', '24.59', '25.30', '25.21', '29.95', '27.81', '18.62', '14.84'))
+    # sentences the cards and run records contradicted, or that spoke of how the project is developed (issue 18)
+    for false in ('on the CPU for minutes', 'cosine decay, batch 32', '4 BSD200 crops', 'issue 11', 'the machine that rendered',
+                  'for days on a GPU', 'CPU, ~20 h'):
+        assert false not in text, false
+    deviations = text.split("## Deviations from the paper's protocol")[1]
+    assert deviations.count('Set12 instead of') == 1 and deviations.count('BSD200 at 1/2 size') == 1
+    assert 'by their model cards' in deviations
 
 
 def test_report_leaves_out_rows_of_weights_no_longer_installed(results, tmp_path):
