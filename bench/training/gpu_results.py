@@ -25,9 +25,10 @@ ROWS_FOLDER = re.compile(r"[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*")
 
 
 def pack(weights_dir: Path, logs: list[Path], extra: list[Path], results: Path,
-         skip: frozenset[str] = frozenset()) -> list[Path]:
+         skip: frozenset[str] = frozenset(), rows: list[tuple[str, Path]] = ()) -> list[Path]:
     """weights-<n>.tar (each network's .safetensors + .json together) and logs.tar.gz, in `results`;
-    the networks named in `skip` (seeded from the repository, not trained here) stay behind."""
+    the networks named in `skip` (seeded from the repository, not trained here) stay behind. `rows`:
+    (results folder such as 'reproduce/denoise', its rows.csv) evaluated by the call, packed with the logs."""
     results.mkdir(parents=True, exist_ok=True)
     groups: list[list[Path]] = [[]]
     size = 0
@@ -55,6 +56,10 @@ def pack(weights_dir: Path, logs: list[Path], extra: list[Path], results: Path,
         for file in extra:
             if file.exists():
                 tar.add(file, arcname=file.name)
+        for folder, file in rows:
+            if not ROWS_FOLDER.fullmatch(folder):
+                raise UserError(f"results folder '{folder}' cannot travel: use names of letters, digits, - and _.")
+            tar.add(file, arcname=f"{ROWS_PREFIX}{folder}/rows.csv")
     archives.append(path)
     check_limits(archives)
     return archives
@@ -118,8 +123,8 @@ def unpack(results: Path, weights_dir: Path, log_dir: Path) -> tuple[list[str], 
     kept out and the run's own files (summary, train.log, preflight.log) go to `log_dir/runs/<archive time>-<name>`,
     so the installed networks and earlier runs keep theirs."""
     archives = sorted(results.glob("weights-*.tar"))
-    if not archives:
-        raise UserError(f"no weights-*.tar archives in {results}; give the folder the GPU campaign wrote to.")
+    if not archives and not (results / "logs.tar.gz").exists():
+        raise UserError(f"no weights-*.tar or logs.tar.gz in {results}; give the folder the GPU campaign wrote to.")
     logs = results / "logs.tar.gz"
     for archive in archives + ([logs] if logs.exists() else []):
         check_archive(archive)
@@ -153,9 +158,36 @@ def unpack(results: Path, weights_dir: Path, log_dir: Path) -> tuple[list[str], 
     if logs.exists():
         stamp = time.strftime("%Y%m%dT%H%MZ", time.gmtime(logs.stat().st_mtime))
         for name, data in _members(logs):
+            if name.startswith(ROWS_PREFIX):
+                continue   # evaluated rows: unpack_rows merges them into the results stores
             installed = name.startswith("logs/") and Path(name).stem not in kept   # beside its network's weights
             _write(log_dir / Path(name).name if installed else log_dir / "runs" / f"{stamp}-{Path(name).name}", data)
     return sorted(names), sorted(kept)
+
+
+def unpack_rows(results: Path, results_root: Path) -> dict[str, int]:
+    """Merge the rows a GPU call evaluated into the stores under `results_root` (results/): {folder: rows
+    added}. A row the store already has stays as it is; each folder's rows.csv is exported afresh."""
+    from redbench.rows import ResultStore
+    logs = results / "logs.tar.gz"
+    if not logs.exists():
+        return {}
+    merged = {}
+    for name, data in _members(logs):
+        if not name.startswith(ROWS_PREFIX):
+            continue
+        folder = name[len(ROWS_PREFIX):].removesuffix("/rows.csv")
+        if not name.endswith("/rows.csv") or not ROWS_FOLDER.fullmatch(folder):
+            raise UserError(f"{logs.name} holds rows under an unexpected name '{name}'; nothing was merged from it.")
+        target = results_root / folder
+        target.mkdir(parents=True, exist_ok=True)
+        store = ResultStore(target)
+        try:
+            merged[folder] = store.merge_csv(data.decode("utf-8", errors="replace"))
+            store.export_csv()
+        finally:
+            store.close()
+    return merged
 
 
 def read_member(archive: Path, name: str) -> bytes:
