@@ -103,8 +103,8 @@ def make_figures(data_dir: str | None, force: bool = False) -> dict[str, str]:
     out.mkdir(parents=True, exist_ok=True)
     made = {}
     jobs = {
-        "Figure 3(a): stride-3 network with and without skips": ("fig3a.png", lambda p: figures.fig3a(p, data_dir=data_dir)),
-        "Figure 3(b): training loss, plain vs skip networks": ("fig3b.png", figures.fig3b),
+        FIG3A_TITLE: ("fig3a.png", lambda p: figures.fig3a(p, data_dir=data_dir)),
+        FIG3B_TITLE: ("fig3b.png", figures.fig3b),
         FIG3C_TITLE: ("fig3c.png", figures.fig3c),
     }
     for title, (name, render) in jobs.items():
@@ -223,13 +223,13 @@ def write_report(data_dir: str | None = None, force_figures: bool = False) -> Pa
 
 FIG3C_TITLE = "Figure 3(c): RED skips vs He et al. skips"
 NOISE_TITLE = "Section 2.2: one-sigma network vs all-sigma network"
+FIG3A_TITLE = "Figure 3(a): stride-3 network with and without skips"
+FIG3B_TITLE = "Figure 3(b): training loss, plain vs skip networks"
 FIGURE_NOTES = {
-    "Figure 3(a): stride-3 network with and without skips":
-        "Without skips the 1x1 bottleneck loses the image detail; the symmetric skips carry it to the decoder.",
-    "Figure 3(b): training loss, plain vs skip networks":
-        "Read off the stored logs: compare where each curve ends; the plain deep networks stay near the noise "
-        "variance (the identity) when they fail to train within the budget.",
+    FIG3B_TITLE: "Read off the stored logs: compare where each curve ends; a plain network that fails to train "
+                 "within the budget stays near the noise variance (the identity).",
 }
+FIG3_PANELS = {"3a": FIG3A_TITLE, "3b": FIG3B_TITLE, "3c": FIG3C_TITLE}
 # The paper's Figure 3(c) curve names -> our experiment (results/experiments/<name>/log.csv).
 FIG3C_OURS = {"Block-2-RED": "fig3b-red20-skip", "Block-2-He et al.": "fig3c-he-span2",
               "Block-4-RED": "fig3c-red-span4", "Block-4-He et al.": "fig3c-he-span4"}
@@ -323,8 +323,12 @@ def noise_level_note(results: Path = ROOT / "reproduce" / "noise-level", weights
 
 
 def figure_notes() -> dict[str, str]:
+    from .figure3 import verdict_lines
     notes = dict(FIGURE_NOTES)
     notes[FIG3C_TITLE] = fig3c_note()
+    for (panel, title), verdict in zip(FIG3_PANELS.items(), verdict_lines()):
+        # each panel's claim, and whether our runs support it at their budget (bench/figure3.py)
+        notes[title] = "\n\n".join(part for part in (verdict.removeprefix("- "), notes.get(title, "")) if part)
     notes[NOISE_TITLE] = noise_level_note()
     for title, *grid in VISUAL_GRIDS:
         if visual_note(*grid[:4]):
