@@ -133,3 +133,21 @@ def test_the_released_architecture_trains_from_a_plan_and_loads_from_its_card(mi
     assert sum(p.numel() for p in net.parameters()) == 4_134_785      # 4x the 64-map RED30's 1,035,201
     method = get_method(f"net:{publish / 'red30-c128-denoise-single'}", "denoise")
     assert method.weights_id(None) == f"red30-c128-denoise-single@{card.sha256}"
+
+
+@pytest.mark.parametrize("installed, arrived, kept", [
+    (25.560, 25.563, True),     # +0.003 dB: below what float16 storage alone moves, below what a table prints
+    (25.560, 25.569, True),
+    (25.560, 25.570, False),    # +0.010 dB, the margin: ships
+    (25.560, 25.700, False),
+    (25.560, 25.560, True),
+    (25.560, 25.400, True),
+])
+def test_a_continuation_must_beat_the_installed_network_by_the_margin(installed, arrived, kept):
+    """A gain smaller than SHIP_MARGIN_DB would invalidate every stored row of the network for nothing visible."""
+    def card(val):
+        return weights.ModelCard(name="n", architecture="red", config={}, task="denoise", levels=[30], recipe="fast",
+                                 iterations=1, patches_seen=1, batch_size=1, patch_size=50, train_set="t",
+                                 device="CPU", wall_seconds=1.0, budget="test", val_psnr=val, val_protocol=PROTOCOL,
+                                 git_commit="0", seed=0)
+    assert weights.keeps_installed(card(installed), card(arrived)) is kept
