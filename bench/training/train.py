@@ -92,7 +92,7 @@ class TrainConfig:
     snapshot_minutes: float | None = None   # with --publish: publish an improving snapshot this often
     weights_dtype: str = "float16"  # storage of published weights (fp16 changes PSNR by < 0.005 dB)
     stop_after: int | None = None   # end this invocation after N steps (checkpointed; rerun to continue)
-    ship_if_better: bool = False    # with --publish: replace an installed network only if it validates higher
+    ship_if_better: bool = False    # with --publish: replace an installed network only if it validates higher by SHIP_MARGIN_DB
 
 
 def build_model(config: TrainConfig) -> torch.nn.Module:
@@ -514,7 +514,7 @@ def publish_dir(config: TrainConfig) -> Path:
 
 def _publish(config: TrainConfig, model, card: weights_io.ModelCard, out: Path, log_path: Path) -> Path:
     """Final weights, model card and curves; --publish copies them into methods/weights/ (with --ship-if-better,
-    only when they validate higher than the network installed under that name)."""
+    only when they validate at least weights_io.SHIP_MARGIN_DB higher than the network installed under that name)."""
     path = weights_io.save(model.state_dict(), card, out, dtype=config.weights_dtype)
     try:
         plot_training_curves([log_path], out / "curves.png", labels=[card.name])
@@ -526,7 +526,8 @@ def _publish(config: TrainConfig, model, card: weights_io.ModelCard, out: Path, 
             if config.ship_if_better and (target / f"{card.name}.json").exists() else None
         if installed is not None and weights_io.keeps_installed(installed, card):
             print(f"not shipped: {card.name} validates at {card.val_psnr:.3f} dB, the installed one at "
-                  f"{installed.val_psnr:.3f} dB; the installed network stays.")
+                  f"{installed.val_psnr:.3f} dB (a network must gain {weights_io.SHIP_MARGIN_DB} dB to ship); "
+                  f"the installed network stays.")
         else:
             target.mkdir(parents=True, exist_ok=True)
             for suffix in (".safetensors", ".json"):
@@ -564,7 +565,8 @@ FLAG_HELP = {
     "snapshot_minutes": "with --publish: publish an improving snapshot this often while training",
     "weights_dtype": "storage of saved weights (float16 changes PSNR by < 0.005 dB)",
     "stop_after": "end this invocation after N steps, checkpointed (rerun to continue)",
-    "ship_if_better": "with --publish: replace an installed network of the same name only if this one validates higher",
+    "ship_if_better": f"with --publish: replace an installed network of the same name only if this one validates at least "
+                      f"{weights_io.SHIP_MARGIN_DB} dB higher",
 }
 FLAG_CHOICES = {"sampler": ("auto", "loop", "vector"), "recipe": tuple(RECIPES), "precision": PRECISIONS,
                 "weights_dtype": ("float16", "float32"), "task": TASKS, "device": ("auto", "cpu", "cuda"),
