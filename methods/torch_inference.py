@@ -26,7 +26,10 @@ def resolve_device(requested: str = "auto") -> str:
 
 def device_name(device: str) -> str:
     """What run.json records: the GPU's name, or the CPU with the threads torch uses."""
-    return torch.cuda.get_device_name() if device.startswith("cuda") else f"CPU, {torch.get_num_threads()} threads"
+    if device.startswith("cuda"):
+        return torch.cuda.get_device_name()
+    threads = torch.get_num_threads()
+    return f"CPU, {threads} thread{'s' if threads != 1 else ''}"
 
 
 def exact_fp32(device: str) -> None:
