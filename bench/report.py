@@ -218,8 +218,20 @@ def _section_tables(inp: ReportInput) -> str:
             f'every table, with "not run" where there are no rows (commands in the Protocol section). Levels other '
             f'than the paper\'s, and experiment networks, are in the figure notes.', '']
     for task, dataset in pairs(rows):
-        always = (OURS, OURS_X8) if paper_levels(task, dataset) is not None else ()
-        text.append(render_table(rows, task, dataset, 'markdown', always=always, summary=summary))
+        if paper_levels(task, dataset) is not None:
+            text.append(render_table(rows, task, dataset, 'markdown', always=(OURS, OURS_X8), summary=summary))
+    return '\n'.join(text)
+
+
+def _section_other_sets(inp: ReportInput) -> str:
+    """Sets the paper has no table for (BSD68, a user's own folder): our numbers only, out of Tables 1-5."""
+    rows, summary = main_rows(inp.rows), main_rows(inp.summary)
+    others = [(task, dataset) for task, dataset in pairs(rows) if paper_levels(task, dataset) is None]
+    if not others:
+        return ''
+    text = ['## Other sets', '', 'Sets the paper has no table for: our numbers only.', '']
+    for task, dataset in others:
+        text.append(render_table(rows, task, dataset, 'markdown', summary=summary))
     return '\n'.join(text)
 
 
@@ -468,10 +480,10 @@ def render_report_text(inp: ReportInput) -> str:
     if summary:
         head += [summary, '']
     sections = [_section_runs(inp), _section_data(inp), _section_protocol(inp), _section_tables(inp),
-                _section_single(inp), released_section(inp.rows, list(inp.cards)), _section_identity(inp),
-                _section_figures(inp), _section_paired(inp), _section_runtime(inp), _section_below(inp),
-                _section_depth(inp), _section_networks(inp), _section_deviations(inp)]
-    return '\n'.join(head) + '\n' + '\n'.join(s.rstrip('\n') + '\n' for s in sections)
+                _section_single(inp), released_section(inp.rows, list(inp.cards)), _section_other_sets(inp),
+                _section_identity(inp), _section_figures(inp), _section_paired(inp), _section_runtime(inp),
+                _section_below(inp), _section_depth(inp), _section_networks(inp), _section_deviations(inp)]
+    return '\n'.join(head) + '\n' + '\n'.join(s.rstrip('\n') + '\n' for s in sections if s)
 
 
 def render_report(inp: ReportInput, out_md: Path) -> Path:
