@@ -3,7 +3,8 @@
 rate (bench/experiments.py DECISIVE_SETTINGS), into results/experiments-20k/. Resumable; meant for a GPU call
 (docs/gpu.md), where it runs in minutes; on 2 CPU cores one network takes hours.
 
-    python scripts/figure3.py [--panel 3a|3b|3c] [--device auto|cpu|cuda] [--iters N] [--results DIR] [--pack OUT]
+    python scripts/figure3.py [--panel 3a|3b|3c] [--only NAMES] [--device auto|cpu|cuda] [--iters N]
+                              [--results DIR] [--work DIR] [--pack OUT]
     python scripts/figure3.py --pack-only OUT | --unpack FILE
 
 --pack OUT writes OUT/figure3.tar.gz of the finished runs (logs, cards, the stride-3 networks' weights);
@@ -60,11 +61,29 @@ def unpack(archive: Path, results: Path) -> list[str]:
     return sorted({m.name.split("/")[0] for m in members})
 
 
+def chosen(panel: str | None, only: str | None) -> list:
+    """The experiments of `panel` (all panels: None), or those named in `only`, in its order."""
+    experiments = {e.name: e for e in figure3(panel)}
+    if not only:
+        return list(experiments.values())
+    names = [n.strip() for n in only.split(",") if n.strip()]
+    unknown = [n for n in names if n not in experiments]
+    if unknown or not names:
+        what = f"{', '.join(unknown)} is not an experiment of" if unknown else "names no experiment of"
+        raise UserError(f"--only: {what} {'panel ' + panel if panel else 'Figure 3'}; "
+                        f"choose from {', '.join(experiments)}.")
+    return [experiments[n] for n in dict.fromkeys(names)]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--panel", choices=("3a", "3b", "3c"), help="one panel (default: all)")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--iters", type=int, help="another budget (tests); the report names whatever the cards say")
+    parser.add_argument("--only", metavar="LIST", help="comma-separated experiment names of the panel(s), in this "
+                        "order (e.g. the two block-2 networks of 3c first: fig3b-red20-skip,fig3c-he-span2)")
+    parser.add_argument("--work", default=str(ROOT / "runs" / "experiments-20k"),
+                        help="checkpoints of the runs in progress (a committed folder lets a CPU run span sessions)")
     parser.add_argument("--results", default=str(ROOT / DECISIVE), help="where the runs go")
     parser.add_argument("--data-dir", help="dataset mirror (default $REDBENCH_DATA_DIR)")
     parser.add_argument("--pack", metavar="OUT", help="afterwards, pack the finished runs into OUT/figure3.tar.gz")
@@ -81,13 +100,12 @@ def main() -> int:
             return 0
         if args.iters is not None and args.iters < 1:
             raise UserError(f"--iters must be at least 1, got {args.iters}.")
-        for exp in figure3(args.panel):
+        for exp in chosen(args.panel, args.only):
             run = decisive(exp)
             if args.iters:
                 run = replace(run, config={**run.config, "iters": args.iters})
             print(f"== {exp.name}: {run.config['iters']} updates, lr {run.config['lr']:g}", flush=True)
-            run_experiment(run, args.data_dir, results=results, work=ROOT / "runs" / "experiments-20k",
-                           device=args.device)
+            run_experiment(run, args.data_dir, results=results, work=Path(args.work), device=args.device)
         if args.pack:
             print(f"packed {pack(results, Path(args.pack))}")
     except UserError as exc:

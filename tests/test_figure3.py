@@ -75,8 +75,21 @@ def test_figure3_archive_round_trip_and_an_unexpected_member_refuses_it_whole(tm
     assert not (tmp_path / "clean").exists()
 
 
-@pytest.mark.parametrize("args, message", [(["--iters", "0"], "--iters must be at least 1")])
+@pytest.mark.parametrize("args, message", [
+    (["--iters", "0"], "--iters must be at least 1"),
+    (["--panel", "3c", "--only", "fig3a-skip"], "fig3a-skip is not an experiment of panel 3c; choose from"),
+    (["--only", ","], "--only: names no experiment of Figure 3; choose from"),
+])
 def test_bad_budget_is_one_line(args, message):
     result = subprocess.run([sys.executable, str(ROOT / "scripts" / "figure3.py"), *args], capture_output=True,
                             text=True)
     assert result.returncode == 2 and message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_only_runs_the_named_experiments_in_the_order_given():
+    """3(c)'s block-2 pair first, so a CPU run that is cut off has decided one block size rather than none."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from figure3 import chosen
+    assert [e.name for e in chosen("3c", "fig3c-he-span2, fig3b-red20-skip,fig3c-he-span2")] == \
+        ["fig3c-he-span2", "fig3b-red20-skip"]
+    assert [e.name for e in chosen("3c", None)] == [e.name for e in figure3("3c")]
