@@ -50,6 +50,25 @@ def test_each_panel_is_judged_on_its_runs_and_names_the_budget(tmp_path):
     assert verdict_lines(tmp_path / "none", tmp_path / "none")[1] == "- Figure 3(b): no complete runs yet."
 
 
+
+def test_figure3c_judges_each_block_size_on_its_longest_complete_pair(tmp_path):
+    """Block 2's pair at 20,000 updates decides block 2 while block 4 still rests on the short runs."""
+    decisive, short = tmp_path / "20k", tmp_path / "short"
+    for name, psnr in (("fig3b-red20-skip", 27.0), ("fig3c-he-span2", 27.2), ("fig3c-red-span4", 27.1),
+                       ("fig3c-he-span4", 26.9)):
+        _run(short, name, psnr, iters=120, device="CPU, 2 threads")
+    _run(decisive, "fig3b-red20-skip", 28.3, device="CPU, 2 threads")
+    _run(decisive, "fig3c-he-span2", 28.1, device="CPU, 2 threads")
+    c = panel_verdict("3c", decisive, short)
+    assert c.supports and not c.decisive and "block 2 +0.20 dB; block 4 +0.20 dB" in c.measured
+    assert c.budget == ("block 2: 20,000 updates of batch 16, Adam lr 0.0001, CPU, 2 threads; "
+                        "block 4: 120 updates of batch 16, Adam lr 0.0001, CPU, 2 threads")
+    _run(decisive, "fig3c-red-span4", 28.0)
+    _run(decisive, "fig3c-he-span4", 28.2)
+    c = panel_verdict("3c", decisive, short)
+    assert not c.supports and c.decisive and "block 4 -0.20 dB" in c.measured
+
+
 def test_figure3_archive_round_trip_and_an_unexpected_member_refuses_it_whole(tmp_path):
     runs = tmp_path / "device"
     for exp in figure3("3c"):
