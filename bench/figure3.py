@@ -76,7 +76,8 @@ def _block_verdict(decisive_dir: Path, short_dir: Path) -> Verdict | None:
         budgets[block], decided[block] = _budget([card for _, card in runs.values()]), is_decisive
     same = len(set(budgets.values())) == 1
     budget = next(iter(budgets.values())) if same else "; ".join(f"block {b}: {t}" for b, t in budgets.items())
-    return Verdict("3c", CLAIMS["3c"], all(g > 0 for g in gaps.values()),
+    # a gap that prints as +0.00 dB is a tie, not a win
+    return Verdict("3c", CLAIMS["3c"], all(round(g, 2) > 0 for g in gaps.values()),
                    "validation PSNR at the end, RED minus He et al.: "
                    + "; ".join(f"block {b} {g:+.2f} dB" for b, g in gaps.items()), budget, all(decided.values()))
 

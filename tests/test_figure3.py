@@ -67,6 +67,9 @@ def test_figure3c_judges_each_block_size_on_its_longest_complete_pair(tmp_path):
     _run(decisive, "fig3c-he-span4", 28.2)
     c = panel_verdict("3c", decisive, short)
     assert not c.supports and c.decisive and "block 4 -0.20 dB" in c.measured
+    _run(decisive, "fig3c-red-span4", 28.202)   # +0.002 dB prints as +0.00: a tie does not support "beats"
+    c = panel_verdict("3c", decisive, short)
+    assert not c.supports and "block 4 +0.00 dB" in c.measured
 
 
 def test_figure3_archive_round_trip_and_an_unexpected_member_refuses_it_whole(tmp_path):
