@@ -42,9 +42,14 @@ def _end(log: pd.DataFrame, column: str) -> float:
     return float(values.tail(max(1, int(len(values) * TAIL))).mean())
 
 
-def _runs(panel: str, results: Path) -> dict[str, tuple[pd.DataFrame, dict]] | None:
-    """{experiment: (log, card)} of the panel's runs in `results`, or None when one is missing."""
-    return _named([exp.name for exp in figure3(panel)], results)
+def _longest(names: list[str], decisive_dir: Path, short_dir: Path) -> tuple[dict, bool] | None:
+    """({experiment: (log, card)}, decisive) of the named runs: the 20,000-update ones where all are complete,
+    else the short ones; None when neither folder has them all."""
+    for results, is_decisive in ((decisive_dir, True), (short_dir, False)):
+        runs = _named(names, results)
+        if runs is not None:
+            return runs, is_decisive
+    return None
 
 
 def _named(names: list[str], results: Path) -> dict[str, tuple[pd.DataFrame, dict]] | None:
@@ -66,12 +71,10 @@ BLOCKS = {2: ("fig3b-red20-skip", "fig3c-he-span2"), 4: ("fig3c-red-span4", "fig
 def _block_verdict(decisive_dir: Path, short_dir: Path) -> Verdict | None:
     gaps, budgets, decided = {}, {}, {}
     for block, (red, he) in BLOCKS.items():
-        for results, is_decisive in ((decisive_dir, True), (short_dir, False)):
-            runs = _named([red, he], results)
-            if runs is not None:
-                break
-        else:
+        found = _longest([red, he], decisive_dir, short_dir)
+        if found is None:
             return None
+        runs, is_decisive = found
         gaps[block] = _end(runs[red][0], "val_psnr") - _end(runs[he][0], "val_psnr")
         budgets[block], decided[block] = _budget([card for _, card in runs.values()]), is_decisive
     same = len(set(budgets.values())) == 1
@@ -94,12 +97,10 @@ def panel_verdict(panel: str, decisive_dir: Path = DECISIVE, short_dir: Path = R
     """The verdict of one panel from the 20,000-update runs where complete, else the short ones (None: neither)."""
     if panel == "3c":
         return _block_verdict(decisive_dir, short_dir)
-    for results, is_decisive in ((decisive_dir, True), (short_dir, False)):
-        runs = _runs(panel, results)
-        if runs is not None:
-            break
-    else:
+    found = _longest([exp.name for exp in figure3(panel)], decisive_dir, short_dir)
+    if found is None:
         return None
+    runs, is_decisive = found
     budget = _budget([card for _, card in runs.values()])
     if panel == "3a":
         skip, plain = (_end(runs[n][0], "val_psnr") for n in ("fig3a-skip", "fig3a-noskip"))
