@@ -1,9 +1,17 @@
 """redbench: train and benchmark RED-Net (Mao, Shen & Yang, NIPS 2016) against classical baselines.
 
-Modules import in one direction, layer by layer (tests/test_package.py checks it, README "Layout"):
-foundation (errors, atomic, hashing, environment, defaults, color, resize, metrics, degradations, dihedral,
-checks, plots) -> data and methods (redbench.datasets, redbench.methods) -> evaluation and training (runner,
-rows, cluster, runinfo, comparison, tables, training) -> reporting (analysis, report, visual, figures,
-experiments) -> reproduce -> the command line (cli).
+The folders are the layers. A module imports from its own layer or a lower one, never from a higher one;
+LAYERS below is the one list of them (tests/test_package.py checks every import against it, and the README's
+Layout section is held to it by a test).
 """
 __version__ = "0.1.0"
+
+# (layer, the parts of the redbench namespace in it), lowest first
+LAYERS = (
+    ("foundation", ("core",)),
+    ("data and methods", ("datasets", "methods")),
+    ("evaluation and training", ("evaluation", "training")),
+    ("reporting", ("reporting",)),
+    ("reproduction", ("reproduce",)),
+    ("command line", ("cli", "__main__")),
+)

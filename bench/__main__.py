@@ -1,4 +1,4 @@
 """`python -m redbench ...` is the `redbench` command."""
-from .cli import run
+from redbench.cli import run
 
 run(prog="python -m redbench")

@@ -16,8 +16,8 @@ import argparse
 import os
 import sys
 
-from .defaults import DEVICES
-from .errors import UserError
+from redbench.core.defaults import DEVICES
+from redbench.core.errors import UserError
 
 SUBCOMMANDS = ("eval", "train", "reproduce", "list", "fetch")   # COMMANDS below, in this order
 # older spellings without a subcommand -> the subcommand they mean
@@ -46,7 +46,7 @@ class _Formatter(argparse.HelpFormatter):
 def build_parser(prog: str = "redbench", only: str | None = None) -> argparse.ArgumentParser:
     """The parser of every command; with `only`, only that command gets its flags (the others stay listed), so a
     command imports no more than it needs (`fetch` and `list` no torch)."""
-    from . import __version__
+    from redbench import __version__
     parser = _Parser(prog=prog, formatter_class=_Formatter, description=__doc__.split("\n\n")[0],
                      epilog=f"`{prog} COMMAND --help` describes each command's flags. Without a command, "
                             f"`{prog} --task ...` is `{prog} eval --task ...`.")
@@ -66,7 +66,7 @@ def _data_dir(parser) -> None:
 
 
 def _cluster(parser) -> None:
-    from .cluster import BACKENDS
+    from redbench.evaluation.cluster import BACKENDS
     parser.add_argument("--jobs", type=int, default=0, help="parallel workers; 0 = all cores")
     parser.add_argument("--backend", choices=BACKENDS, default="loky",
                         help="where restorations run: local processes, or a Dask or Ray cluster (docs/cluster.md)")
@@ -80,7 +80,7 @@ def _cluster(parser) -> None:
 
 
 def _eval_flags(p) -> None:
-    from .defaults import DATASETS, METHODS, TASKS, levels_text
+    from redbench.core.defaults import DATASETS, METHODS, TASKS, levels_text
     p.add_argument("--task", choices=TASKS, help="denoise: Gaussian noise on gray images; sr: bicubic x scale on Y")
     p.add_argument("--sigma", metavar="LIST",
                    help=f"denoise: noise sigmas on 0..255 (default: {levels_text('denoise')})")
@@ -112,7 +112,7 @@ METAVARS = {"data_dir": "DIR", "out": "DIR", "publish_dir": "DIR", "init": "WEIG
 def _train_flags(p) -> None:
     from dataclasses import fields
 
-    from .training.train import FLAG_CHOICES, FLAG_HELP, FLAG_TYPES, TrainConfig
+    from redbench.training.train import FLAG_CHOICES, FLAG_HELP, FLAG_TYPES, TrainConfig
     plan = p.add_argument_group("training plan", "work through a plan (TOML) instead of training one network")
     plan.add_argument("--plan", metavar="TOML", help="the plan, e.g. campaign/plan.toml")
     plan.add_argument("--status", action="store_true", help="print the plan's progress and exit")
@@ -189,7 +189,7 @@ COMMANDS = {   # name -> (its flags, one-line summary, description)
 def _eval(args, argv: list[str], command: str) -> int:
     from pathlib import Path
 
-    from .runner import run
+    from redbench.evaluation.runner import run
     notes: list[str] = []
     config = config_from_args(args, notes)
     totals = run(config, argv, progress=not args.quiet, command=command, notes=notes)
@@ -205,10 +205,10 @@ def _eval(args, argv: list[str], command: str) -> int:
 def config_from_args(args: argparse.Namespace, notes: list[str] | None = None):
     from redbench.datasets.catalog import folder_name
 
-    from .checks import INT64_MAX, INT64_MIN, check_number, dedupe, parse_list
-    from .defaults import DATASETS, METHODS, levels_text
-    from .degradations import parse_levels
-    from .runner import RunConfig
+    from redbench.core.checks import INT64_MAX, INT64_MIN, check_number, dedupe, parse_list
+    from redbench.core.defaults import DATASETS, METHODS, levels_text
+    from redbench.core.degradations import parse_levels
+    from redbench.evaluation.runner import RunConfig
     if not args.task:
         raise UserError("choose a task: --task denoise --sigma 10,30,50,70 or --task sr --scale 2,3,4.")
     if args.task == "denoise" and args.scale is not None:
@@ -268,7 +268,7 @@ def _names(text: str | None) -> list[str]:
 def _train(args) -> int:
     from dataclasses import fields
 
-    from .training.train import TrainConfig, train
+    from redbench.training.train import TrainConfig, train
     settings = {f.name: getattr(args, f.name) for f in fields(TrainConfig)}
     if args.plan:
         defaults = TrainConfig()
@@ -277,8 +277,8 @@ def _train(args) -> int:
         if ignored:
             raise UserError(f"{', '.join(ignored)} {'has' if len(ignored) == 1 else 'have'} no effect with --plan "
                             f"(the plan sets each network's training); drop {'it' if len(ignored) == 1 else 'them'}.")
-        from .checks import parse_list
-        from .training.campaign import run_plan
+        from redbench.core.checks import parse_list
+        from redbench.training.campaign import run_plan
         notes: list[str] = []
         run_plan(args.plan, status_only=args.status, target=args.target, niceness=args.nice, data_dir=args.data_dir,
                  device=args.device, publish_dir=args.publish_dir, out_dir=args.work_dir,
@@ -292,11 +292,11 @@ def _train(args) -> int:
 
 
 def _reproduce(args, argv: list[str], command: str) -> int:
-    from .reproduce import reproduce, write_report
+    from redbench.reproduce import reproduce, write_report
     if args.render_only:
         report = write_report(args.data_dir, force_figures=args.force_figures)
     else:
-        from .checks import check_number
+        from redbench.core.checks import check_number
         check_number("--jobs", args.jobs, minimum=0, integer=True, fix="0 = all cores")
         if args.datasets and not args.networks_only:
             raise UserError("--datasets applies to --networks-only; the full reproduction evaluates every dataset.")

@@ -10,10 +10,10 @@ import sys
 import time
 from pathlib import Path
 
-from .defaults import DATASETS, PAPER_LEVELS
-from .errors import UserError
-from .released import FOLDER as RELEASED_FOLDER
-from .runner import RunConfig, run
+from redbench.core.defaults import DATASETS, PAPER_LEVELS
+from redbench.core.errors import UserError
+from redbench.reporting.released import FOLDER as RELEASED_FOLDER
+from redbench.evaluation.runner import RunConfig, run
 
 ROOT = Path("results")
 SIGMAS, SCALES = list(PAPER_LEVELS["denoise"]), list(PAPER_LEVELS["sr"])
@@ -76,8 +76,8 @@ def runnable_methods(task: str, level, methods: list[str]) -> tuple[dict[str, st
     """({method: weights_id at this level} of the methods that can run now, {method left out: why})."""
     from redbench.methods.registry import trained_at
 
-    from .degradations import make_degradation
-    from .runner import load_method
+    from redbench.core.degradations import make_degradation
+    from redbench.evaluation.runner import load_method
     kept, left = {}, {}
     for name in methods:
         try:
@@ -97,8 +97,8 @@ def make_figures(data_dir: str | None, force: bool = False) -> dict[str, str]:
     weights of its methods differ from those recorded beside it (figures/<name>.json)."""
     import json
 
-    from . import figures
-    from .atomic import write_text_atomic
+    from redbench.reporting import figures
+    from redbench.core.atomic import write_text_atomic
     out = ROOT / "figures"
     out.mkdir(parents=True, exist_ok=True)
     made = {}
@@ -123,7 +123,7 @@ def make_figures(data_dir: str | None, force: bool = False) -> dict[str, str]:
         record = path.with_suffix(".json")
         drawn = json.loads(record.read_text()).get("weights") if record.exists() else None
         if force or not path.exists() or drawn != weights:
-            from .visual import comparison_grid
+            from redbench.reporting.visual import comparison_grid
             _say(f"rendering {path}" + "".join(f"; {name} left out: {why}" for name, why in left.items()))
             result = comparison_grid(task, dataset, image, level, list(weights), path, data_dir=data_dir)
             write_text_atomic(record, json.dumps({"weights": weights, "left_out": sorted(left),
@@ -140,7 +140,7 @@ def visual_note(task: str, dataset: str, image: str, level) -> str:
     """What the grid shows, from the record written beside it: PSNR per panel and the methods left out."""
     import json
 
-    from .weights_id import short_weights_id
+    from redbench.core.weights_id import short_weights_id
     record = visual_path(task, dataset, image, level).with_suffix(".json")
     if not record.exists():
         return ""
@@ -157,7 +157,7 @@ def visual_note(task: str, dataset: str, image: str, level) -> str:
 def network_runs(data_dir: str | None, datasets: list[str] | None = None) -> list[tuple[str, RunConfig]]:
     """The evaluation runs cut to their network methods (RED, SRCNN: what a GPU speeds up), and to `datasets`
     when given: what a GPU call evaluates (scripts/gpu_campaign.sh; scripts/gpu_prepare.py bundles their data)."""
-    from .runner import load_method
+    from redbench.evaluation.runner import load_method
     out = []
     for label, config in evaluation_runs(data_dir):
         config.methods = [m for m in config.methods if load_method(m, config.task).uses_torch]
@@ -173,7 +173,7 @@ def reproduce(jobs: int = 0, data_dir: str | None = None, train: bool = True, fo
               device: str = "auto", networks_only: bool = False, datasets: list[str] | None = None) -> Path | None:
     """Train the missing experiments, evaluate the missing rows (on `backend`), then write_report.
     `networks_only`: only the network cells (of `datasets`, if given), no experiments and no report."""
-    from .experiments import EXPERIMENTS, is_done, run_experiment
+    from redbench.reporting.experiments import EXPERIMENTS, is_done, run_experiment
     for exp in [] if networks_only else EXPERIMENTS:
         if is_done(exp):
             continue
@@ -205,10 +205,10 @@ def write_report(data_dir: str | None = None, force_figures: bool = False) -> Pa
 
     Render only: redbench reproduce --render-only
     """
-    from .experiments import EXPERIMENTS
-    from .folder_tables import write_folder_tables
-    from .report import render_report
-    from .report_data import Figure, load_experiment_cards, load_input
+    from redbench.reporting.experiments import EXPERIMENTS
+    from redbench.evaluation.folder_tables import write_folder_tables
+    from redbench.reporting.report import render_report
+    from redbench.reporting.report_data import Figure, load_experiment_cards, load_input
     for rows_csv in sorted((ROOT / "reproduce").rglob("rows.csv")):
         write_folder_tables(rows_csv.parent)
     paths, notes = make_figures(data_dir, force_figures), figure_notes()
@@ -244,7 +244,7 @@ def _last_validation(name: str, results: Path) -> tuple[int, float]:
 
 def _how_validated(names, results: Path) -> str:
     """How the experiments `names` were validated and for how long they trained, from their model cards."""
-    from .report_data import load_experiment_cards
+    from redbench.reporting.report_data import load_experiment_cards
     cards = load_experiment_cards(results, names)
     said = sorted({f"{card.val_protocol}, after {card.budget}" for card in cards})
     return "; ".join(said) if said else "no model card recorded"
@@ -254,7 +254,7 @@ def fig3c_note(results: Path = ROOT / "experiments") -> str:
     """The caption's end-of-training PSNR beside our last validation PSNR, curve by curve."""
     from redbench.methods.paper_numbers import FIGURE_3C
 
-    from .markdown import md_table
+    from redbench.core.markdown import md_table
     ours = {curve: _last_validation(name, results) for curve, name in FIG3C_OURS.items()}
     lines = [[curve, f"{paper:.2f}", f"{ours[curve][1]:.2f}", ours[curve][0], FIG3C_OURS[curve]]
              for curve, paper in FIGURE_3C]
@@ -275,7 +275,7 @@ NOISE_COLUMNS = {NOISE_NET: "RED10 trained at sigma 30 only", "red10-single": "R
 
 def noise_level_rows(results: Path = ROOT / "reproduce" / "noise-level", weights_now=None):
     """The section 2.2 rows, those of the installed weights (report_data.load_rows)."""
-    from .report_data import load_rows
+    from redbench.reporting.report_data import load_rows
     return load_rows(results, weights_now)[0]
 
 
@@ -283,7 +283,7 @@ def trained_sigmas(rows, method: str) -> list[float] | None:
     """The noise levels the network behind `method`'s rows was trained at, from its model card (None: no card)."""
     from redbench.methods.weights import WEIGHTS_DIR, read_card, split_ref
 
-    from .weights_id import weights_name
+    from redbench.core.weights_id import weights_name
     names = {weights_name(w) for w in rows.loc[rows["method"] == method, "weights"]}
     directory = split_ref(method[4:])[1] if method.startswith("net:") else WEIGHTS_DIR
     try:
@@ -297,8 +297,8 @@ def noise_level_note(results: Path = ROOT / "reproduce" / "noise-level", weights
     """Section 2.2: the paper's single-level model ([1], 14 images) beside our networks and the noisy input."""
     from redbench.methods.paper_numbers import SECTION_2_2
 
-    from .markdown import md_table
-    from .tables import method_label, summarize
+    from redbench.core.markdown import md_table
+    from redbench.evaluation.tables import method_label, summarize
     rows = noise_level_rows(results, weights_now)
     means = summarize(rows[rows["dataset"] == "set12"]).set_index(["method", "level"])["psnr"]
     columns = {m: label for m, label in NOISE_COLUMNS.items() if m in means.index.get_level_values("method")}
@@ -323,11 +323,11 @@ def noise_level_note(results: Path = ROOT / "reproduce" / "noise-level", weights
 
 
 def figure_notes() -> dict[str, str]:
-    from .figure3 import verdict_lines
+    from redbench.reporting.figure3 import verdict_lines
     notes = dict(FIGURE_NOTES)
     notes[FIG3C_TITLE] = fig3c_note()
     for (panel, title), verdict in zip(FIG3_PANELS.items(), verdict_lines()):
-        # each panel's claim, and whether our runs support it at their budget (bench/figure3.py)
+        # each panel's claim, and whether our runs support it at their budget (bench/reporting/figure3.py)
         notes[title] = "\n\n".join(part for part in (verdict.removeprefix("- "), notes.get(title, "")) if part)
     notes[NOISE_TITLE] = noise_level_note()
     for title, *grid in VISUAL_GRIDS:

@@ -10,7 +10,7 @@ import difflib
 import os
 from dataclasses import dataclass, field
 
-from redbench.errors import UserError
+from redbench.core.errors import UserError
 
 FOLDER_PREFIX = "dir:"
 

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from redbench.atomic import copy_atomic, normal_mode
-from redbench.errors import UserError
-from redbench.hashing import file_sha256
+from redbench.core.atomic import copy_atomic, normal_mode
+from redbench.core.errors import UserError
+from redbench.core.hashing import file_sha256
 
-from .catalog import FOLDER_PREFIX, SPECS, DatasetSpec, get_spec
+from redbench.datasets.catalog import FOLDER_PREFIX, SPECS, DatasetSpec, get_spec
 
 DATA_ENV = "REDBENCH_DATA_DIR"
 CACHE_ENV = "REDBENCH_CACHE"
@@ -156,7 +156,7 @@ def locate(entry: FileEntry, mirror: Path | None, download: bool = True) -> Path
 
 def folder_files(spec: DatasetSpec) -> list[ImageRef]:
     """Every image of a dir:PATH set, by file name; each file checked readable and hashed for run.json."""
-    from .images import check_image
+    from redbench.datasets.images import check_image
     folder = Path(spec.folder)
     files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from redbench.color import rgb2gray, rgb2y
-from redbench.errors import UserError
-from redbench.resize import imresize, to_uint8
+from redbench.core.color import rgb2gray, rgb2y
+from redbench.core.errors import UserError
+from redbench.core.resize import imresize, to_uint8
 
-from .catalog import DatasetSpec
+from redbench.datasets.catalog import DatasetSpec
 
 
 def _unreadable(path: str, exc: Exception) -> UserError:

@@ -4,6 +4,6 @@ What a method written elsewhere needs (README, "Methods"):
 
     from redbench.methods import Method, register_method
 """
-from .base import Method, register_method
+from redbench.methods.base import Method, register_method
 
 __all__ = ["Method", "register_method"]

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 import torch
 
-from redbench.errors import UserError
+from redbench.core.errors import UserError
 
-from .rednet import REDConfig, REDNet, StridedConfig, StridedRED, red
-from .srcnn_net import SRCNN, SRCNNConfig
+from redbench.methods.red_network import REDConfig, REDNet, StridedConfig, StridedRED, red
+from redbench.methods.srcnn_net import SRCNN, SRCNNConfig
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from redbench.weights_id import format_weights_id
+from redbench.core.weights_id import format_weights_id
 
 
 def parameter_digest(name: str, parameters: dict) -> str:

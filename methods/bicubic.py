@@ -1,7 +1,7 @@
 """Bicubic interpolation: the SR input itself (the degradation already is bicubic down-up)."""
 from __future__ import annotations
 
-from .base import Method, parameter_digest, register_method
+from redbench.methods.base import Method, parameter_digest, register_method
 
 
 @register_method("bicubic", tasks=("sr",), description="MATLAB bicubic upscaling of the low-resolution image")

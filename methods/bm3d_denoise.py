@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from redbench.errors import UserError
+from redbench.core.errors import UserError
 
-from .base import Method, parameter_digest, register_method
+from redbench.methods.base import Method, parameter_digest, register_method
 
 INSTALL = ("method bm3d needs the package 'bm3d' (free for non-commercial use only, see README): "
            "pip install bm3d, or drop bm3d from --methods.")

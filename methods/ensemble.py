@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from redbench.dihedral import dihedral, undo_dihedral
+from redbench.core.dihedral import dihedral, undo_dihedral
 
-from .base import Method
+from redbench.methods.base import Method
 
 
 class SelfEnsemble(Method):

@@ -5,7 +5,7 @@ what doing nothing scores, so a method that comes out below its own input stands
 """
 from __future__ import annotations
 
-from .base import Method, register_method
+from redbench.methods.base import Method, register_method
 
 
 @register_method("noisy", tasks=("denoise",), description="identity: the noisy input itself, as a baseline")

@@ -14,10 +14,10 @@ import difflib
 import sys
 from dataclasses import replace
 
-from redbench.errors import UserError
-from redbench.weights_id import format_weights_id
+from redbench.core.errors import UserError
+from redbench.core.weights_id import format_weights_id
 
-from .base import METHODS, MethodEntry, register_method
+from redbench.methods.base import METHODS, MethodEntry, register_method
 
 ENTRY_POINT_GROUP = "redbench.methods"
 _PLUGIN_ERRORS: dict[str, str] = {}   # entry point name -> why it did not load
@@ -69,15 +69,15 @@ def get_method(name: str, task: str):
     found = check_method(name, task)
     method = found.factory(task=task)
     if name.endswith("+"):
-        from .ensemble import SelfEnsemble
+        from redbench.methods.ensemble import SelfEnsemble
         method = SelfEnsemble(method)
     return method
 
 
 def _weights_entry(name: str) -> MethodEntry:
     """'net:<weights>' evaluates any trained network: a name in methods/weights/ or a path without suffix."""
-    from .red import TrainedNetwork
-    from .weights import read_card, split_ref
+    from redbench.methods.red_family import TrainedNetwork
+    from redbench.methods.weights import read_card, split_ref
     card = read_card(*split_ref(name[4:]))
     return MethodEntry(name, lambda task: TrainedNetwork(name, task, name[4:]), (card.task,),
                        f"trained network {name[4:]}", ensemble=True,
@@ -100,7 +100,7 @@ def installed_weights_id(name: str, task: str, level, clip: bool = False) -> str
     """The weights id `name` has at `level` with the weights installed now (what its rows are keyed by). Read
     from the model cards where the method can (MethodEntry.weights_from_cards), so no network is loaded; else
     from a built method. Raises UserError where there is none (weights gone, no network at this level)."""
-    from redbench.degradations import make_degradation
+    from redbench.core.degradations import make_degradation
     found = check_method(name, task)
     if found.weights_from_cards is not None:   # an x8 ensemble runs its network unchanged: the same id
         return found.weights_from_cards(task, level)
@@ -116,7 +116,7 @@ def _load_all() -> None:
     if _LOADED:
         return
     _LOADED = True
-    from . import bicubic, bm3d_denoise, noisy, red, reported, srcnn, tv  # noqa: F401
+    from redbench.methods import bicubic, bm3d_denoise, noisy, red_family, reported, srcnn, tv  # noqa: F401
     _load_plugins()
 
 

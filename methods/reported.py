@@ -4,8 +4,8 @@ They show up as '<paper header> (paper)' columns in the tables, from methods/pap
 """
 from __future__ import annotations
 
-from .base import register_method
-from .paper_numbers import PUBLISHED
+from redbench.methods.base import register_method
+from redbench.methods.paper_numbers import PUBLISHED
 
 # Paper columns that are our own runnable methods (or the single model of Tables 6/7, compared in its own table).
 _IMPLEMENTED = {"bm3d", "srcnn", "red10", "red20", "red30", "red30-single"}

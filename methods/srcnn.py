@@ -7,8 +7,8 @@ when it has to serve x3 and x4 too (docs/training.md, Where the networks stand).
 """
 from __future__ import annotations
 
-from .base import register_method
-from .red import PerLevelNetwork, TrainedNetwork, per_level_weights, single_weights
+from redbench.methods.base import register_method
+from redbench.methods.red_family import PerLevelNetwork, TrainedNetwork, per_level_weights, single_weights
 
 
 @register_method("srcnn", tasks=("sr",), ensemble=True,

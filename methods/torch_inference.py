@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from redbench.defaults import DEVICES
-from redbench.errors import UserError
+from redbench.core.defaults import DEVICES
+from redbench.core.errors import UserError
 
 
 def resolve_device(requested: str = "auto") -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import Method, parameter_digest, register_method
+from redbench.methods.base import Method, parameter_digest, register_method
 
 WEIGHTS_FILE = Path(__file__).parent / "tv_weights.json"
 

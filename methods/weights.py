@@ -10,9 +10,9 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from redbench.atomic import atomic_path, write_text_atomic
-from redbench.errors import UserError
-from redbench.hashing import file_sha256
+from redbench.core.atomic import atomic_path, write_text_atomic
+from redbench.core.errors import UserError
+from redbench.core.hashing import file_sha256
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 # A newly trained network replaces the installed one only when it validates at least this much higher: the

@@ -22,7 +22,7 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from redbench.training.precision import cpu_flags  # noqa: E402
-from redbench.methods.rednet import red  # noqa: E402
+from redbench.methods.red_network import red  # noqa: E402
 
 
 def forward_flops(net: torch.nn.Module, pixels: int) -> float:

@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from redbench.atomic import atomic_path  # noqa: E402
+from redbench.core.atomic import atomic_path  # noqa: E402
 from redbench.training.train import TrainConfig, train  # noqa: E402
 
 RECIPES = {   # name -> TrainConfig overrides

@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """Train Figure 3's experiments at the budget that decides its claims: 20,000 updates at the paper's learning
-rate (bench/experiments.py DECISIVE_SETTINGS), into results/experiments-20k/. Resumable; meant for a GPU call
+rate (bench/reporting/experiments.py DECISIVE_SETTINGS), into results/experiments-20k/. Resumable; meant for a GPU call
 (docs/gpu.md), where it runs in minutes; on 2 CPU cores a 20-layer network takes about 37 minutes in bf16 with
 AMX (2026-12-04) and several hours in fp32.
 
@@ -23,9 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from redbench.atomic import atomic_path  # noqa: E402
-from redbench.errors import UserError  # noqa: E402
-from redbench.experiments import DECISIVE, decisive, figure3, is_done, run_experiment  # noqa: E402
+from redbench.core.atomic import atomic_path  # noqa: E402
+from redbench.core.errors import UserError  # noqa: E402
+from redbench.reporting.experiments import DECISIVE, decisive, figure3, is_done, run_experiment  # noqa: E402
 
 ALLOWED = {"log.csv", "{name}.json", "{name}.safetensors"}
 

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from redbench.errors import UserError  # noqa: E402
+from redbench.core.errors import UserError  # noqa: E402
 
 CASES = [("set12", "denoise", 50), ("set5", "sr", 2), ("bsd100", "sr", 2)]
 AGREEMENT = {("set12", "denoise", 50), ("set5", "sr", 2)}
@@ -30,8 +30,8 @@ AGREEMENT = {("set12", "denoise", 50), ("set5", "sr", 2)}
 
 def restore_all(method_name: str, task: str, level, refs, device: str, dataset: str) -> tuple[list[float], list[float]]:
     """(PSNR per image, seconds per image) of `method_name` on `device`, through the runner's own path."""
-    from redbench.metrics import psnr
-    from redbench.runner import WorkItem, degrade, load_method
+    from redbench.core.metrics import psnr
+    from redbench.evaluation.runner import WorkItem, degrade, load_method
     method = load_method(method_name, task, device)
     scores, seconds = [], []
     for ref in refs:

@@ -27,10 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from redbench.atomic import copy_atomic  # noqa: E402
+from redbench.core.atomic import copy_atomic  # noqa: E402
 from redbench.datasets.catalog import get_spec  # noqa: E402
 from redbench.datasets.fetch import data_dir, read_checksums  # noqa: E402
-from redbench.errors import UserError  # noqa: E402
+from redbench.core.errors import UserError  # noqa: E402
 from redbench.training.campaign import load_plan  # noqa: E402
 from redbench.training.train import VAL_SET  # noqa: E402
 
@@ -77,7 +77,7 @@ def needed_weights(call: str, plan_path: str, datasets: list[str] | None, data_d
 
     from redbench.methods.weights import WEIGHTS_DIR
     from redbench.reproduce import network_runs
-    from redbench.runner import load_method
+    from redbench.evaluation.runner import load_method
     from redbench.training.campaign import seed_finished
     if call == "figure3":
         return set()

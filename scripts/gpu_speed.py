@@ -25,7 +25,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from redbench.methods.rednet import red  # noqa: E402
+from redbench.methods.red_network import red  # noqa: E402
 
 MATRIX_RATE = 790e12     # bf16 FLOP/s measured on the lent H100/H200 (device tool KINDS.md)
 VARIANTS = [             # (name, batch, channels_last, compile mode or None)

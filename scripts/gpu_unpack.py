@@ -14,8 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from redbench.atomic import write_text_atomic  # noqa: E402
-from redbench.errors import UserError  # noqa: E402
+from redbench.core.atomic import write_text_atomic  # noqa: E402
+from redbench.core.errors import UserError  # noqa: E402
 from redbench.methods.weights import WEIGHTS_DIR  # noqa: E402
 from redbench.training.campaign import load_plan, seed_finished, summary_table  # noqa: E402
 from redbench.training.gpu_results import pack, unpack, unpack_rows  # noqa: E402
@@ -24,7 +24,7 @@ from redbench.training.gpu_results import pack, unpack, unpack_rows  # noqa: E40
 def evaluated_rows(root: Path) -> list[tuple[str, Path]]:
     """(folder under root, rows.csv) of every results folder, each rows.csv exported afresh from its store: an
     evaluation stopped by the call's time limit has its rows in rows.sqlite, not yet in rows.csv."""
-    from redbench.rows import ResultStore
+    from redbench.evaluation.rows import ResultStore
     out = []
     for db in sorted(root.rglob("rows.sqlite")):
         store = ResultStore(db.parent)

@@ -21,13 +21,13 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from redbench.degradations import make_degradation, noise_seed  # noqa: E402
-from redbench.metrics import psnr  # noqa: E402
+from redbench.core.degradations import make_degradation, noise_seed  # noqa: E402
+from redbench.core.metrics import psnr  # noqa: E402
 from redbench.training.train import TrainConfig, train  # noqa: E402
 from redbench.datasets.catalog import get_spec  # noqa: E402
 from redbench.datasets.fetch import dataset_files  # noqa: E402
 from redbench.datasets.images import ground_truth  # noqa: E402
-from redbench.methods.red import load_network  # noqa: E402
+from redbench.methods.red_family import load_network  # noqa: E402
 from redbench.methods.torch_inference import apply_network  # noqa: E402
 from redbench.methods.weights import read_card  # noqa: E402
 

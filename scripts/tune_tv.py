@@ -15,13 +15,13 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from redbench.atomic import write_text_atomic  # noqa: E402
+from redbench.core.atomic import write_text_atomic  # noqa: E402
 from redbench.datasets.catalog import get_spec  # noqa: E402
 from redbench.datasets.fetch import dataset_files  # noqa: E402
 from redbench.datasets.images import ground_truth  # noqa: E402
-from redbench.degradations import GaussianNoise, noise_seed  # noqa: E402
+from redbench.core.degradations import GaussianNoise, noise_seed  # noqa: E402
 from redbench.methods.tv import WEIGHTS_FILE, tv_denoise  # noqa: E402
-from redbench.metrics import psnr  # noqa: E402
+from redbench.core.metrics import psnr  # noqa: E402
 
 SIGMAS = (10, 15, 25, 30, 50, 70)
 GRID = np.round(np.geomspace(0.01, 0.6, 25), 4)

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from redbench.errors import UserError
+from redbench.core.errors import UserError
 from tests.conftest import ROOT
 from tests.test_results_store import SR2, _main, _one_line, _tiny_net
 
@@ -92,13 +92,13 @@ def _per_level(tmp, damage: str):
 @pytest.fixture
 def per_level(monkeypatch):
     """srcnn (one network per scale) read from a folder the test damages."""
-    from redbench import runner
-    from redbench.methods import base, red, registry
+    from redbench.evaluation import runner
+    from redbench.methods import base, red_family, registry
 
     def install(folder):
         entry = base.METHODS["srcnn"]
         monkeypatch.setitem(base.METHODS, "srcnn", registry.replace(
-            entry, factory=lambda task: red.PerLevelNetwork("srcnn", task, "srcnn-sr", folder)))
+            entry, factory=lambda task: red_family.PerLevelNetwork("srcnn", task, "srcnn-sr", folder)))
         runner.load_method.cache_clear()
     registry.registered()
     yield install
@@ -196,7 +196,7 @@ def test_damaged_per_level_weights_are_found_before_any_work(mirror, tmp_path, c
 # ---------------------------------------------------------------- the right result instead of an error
 
 def test_jobs_are_bounded_by_cores_and_work_and_lists_deduplicated(mirror, tmp_path, capsys):
-    from redbench.runner import resolve_jobs
+    from redbench.evaluation.runner import resolve_jobs
     cores = os.cpu_count() or 1
     assert resolve_jobs(100000, 5) == min(cores, 5) and resolve_jobs(0, 1) == 1 and resolve_jobs(0) == cores
     code, stdout, err = _main(capsys, *SR2[:-3], "--methods", "bicubic,bicubic", "--scale", "2,2", "--jobs", "100000",
@@ -238,8 +238,8 @@ def test_sigterm_during_parallel_eval_saves_rows_and_ends_workers(mirror, tmp_pa
 
 def test_replaced_folder_image_is_computed_again(mirror, tmp_path, capsys):
     """A dir: image replaced under the same name used to reuse the old file's row (rows were keyed by name)."""
-    from redbench import runner
-    from redbench.hashing import file_sha256
+    from redbench.evaluation import runner
+    from redbench.core.hashing import file_sha256
     path = _gray(tmp_path / "mine", "photo.png", seed=1)
     args = [*EVAL_DN, "--datasets", f"dir:{tmp_path / 'mine'}", "--out", str(tmp_path / "out")]
     assert _main(capsys, *args)[0] == 0
@@ -292,7 +292,7 @@ def test_imported_psnr_out_of_range_is_reported_and_recomputed(mirror, tmp_path,
 
 
 def test_locked_store_names_the_lock_not_free_space(tmp_path, monkeypatch):
-    from redbench import rows
+    from redbench.evaluation import rows
     rows.ResultStore(tmp_path).close()
     holder = sqlite3.connect(tmp_path / "rows.sqlite", isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
@@ -309,7 +309,7 @@ def test_locked_store_names_the_lock_not_free_space(tmp_path, monkeypatch):
 
 
 def test_check_number_refuses_nan_infinities_and_out_of_range():
-    from redbench.checks import check_number, parse_list
+    from redbench.core.checks import check_number, parse_list
     for value in (float("nan"), float("inf"), -1, 0, "3", True):
         with pytest.raises(UserError, match="^--x must be positive"):
             check_number("--x", value, positive=True)

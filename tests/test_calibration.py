@@ -20,8 +20,8 @@ import pytest
 from redbench.datasets.catalog import get_spec
 from redbench.datasets.fetch import dataset_files
 from redbench.datasets.images import ground_truth
-from redbench.degradations import BicubicSR
-from redbench.metrics import psnr, ssim
+from redbench.core.degradations import BicubicSR
+from redbench.core.metrics import psnr, ssim
 
 # {dataset: ((psnr, ssim) at x2, x3, x4)}
 LITERATURE_BICUBIC = {

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-from redbench.degradations import GaussianNoise
-from redbench.errors import UserError
+from redbench.core.degradations import GaussianNoise
+from redbench.core.errors import UserError
 from redbench.methods import weights
-from redbench.methods.red import PerLevelNetwork
-from redbench.methods.rednet import red
+from redbench.methods.red_family import PerLevelNetwork
+from redbench.methods.red_network import red
 from redbench.methods.torch_inference import apply_network
 from redbench.training import precision
 from redbench.training.campaign import load_plan, run_plan

@@ -5,8 +5,8 @@ import os
 import pandas as pd
 import pytest
 
-from redbench.errors import UserError
-from redbench.runner import RunConfig, run
+from redbench.core.errors import UserError
+from redbench.evaluation.runner import RunConfig, run
 from tests.conftest import drop_rows
 
 COLUMNS = ["image", "psnr", "ssim", "noise_seed"]
@@ -47,7 +47,7 @@ def test_dask_cluster_rows_equal_loky(loky_rows, tmp_path):
                    progress=False)["computed"] == 3
         assert _rows(tmp_path)[COLUMNS].equals(loky_rows[COLUMNS])
         # a worker that cannot see the parent's path finds the image in its own mirror
-        from redbench.runner import WorkItem, evaluate
+        from redbench.evaluation.runner import WorkItem, evaluate
         image = loky_rows.image[0]
         item = WorkItem("denoise", "set12", image, f"/nonexistent/parent/{image}.png", "tv", 30, 0, False)
         with distributed.Client(cluster) as client:
@@ -58,7 +58,7 @@ def test_dask_cluster_rows_equal_loky(loky_rows, tmp_path):
 
 def test_worker_finds_images_the_parent_path_does_not_reach(mirror, tmp_path):
     from redbench.datasets.fetch import dataset_files, worker_path
-    from redbench.runner import WorkItem, evaluate
+    from redbench.evaluation.runner import WorkItem, evaluate
     ref = dataset_files("set12")[0]
     assert worker_path("set12", ref.name, ref.path) == ref.path
     # the parent's path does not exist here: the worker locates the file in its own mirror
@@ -82,19 +82,19 @@ def test_missing_package_says_what_to_install(monkeypatch, tmp_path, backend, bl
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", fake_import)
-    from redbench.cluster import backend_context
+    from redbench.evaluation.cluster import backend_context
     with pytest.raises(UserError, match=rf"pip install -e '\.\[{backend}\]'"):
-        with backend_context(backend, None, 2, "redbench.runner"):
+        with backend_context(backend, None, 2, "redbench.evaluation.runner"):
             pass
 
 
 def test_unreachable_scheduler_is_a_user_error(tmp_path):
     dask = pytest.importorskip("dask")
     pytest.importorskip("dask.distributed")
-    from redbench.cluster import backend_context
+    from redbench.evaluation.cluster import backend_context
     with dask.config.set({"distributed.comm.timeouts.connect": "2s"}), \
             pytest.raises(UserError, match="cannot reach the dask scheduler"):
-        with backend_context("dask", "tcp://127.0.0.1:9", 2, "redbench.runner"):
+        with backend_context("dask", "tcp://127.0.0.1:9", 2, "redbench.evaluation.runner"):
             pass
 
 
@@ -108,7 +108,7 @@ def test_ray_rows_equal_loky(loky_rows, tmp_path):
 
 
 def test_cluster_without_redbench_fails_fast():
-    from redbench.cluster import check_dask_environment
+    from redbench.evaluation.cluster import check_dask_environment
 
     class Client:   # what dask answers when the scheduler and a worker cannot import redbench
         def run_on_scheduler(self, probe):
@@ -118,7 +118,7 @@ def test_cluster_without_redbench_fails_fast():
             return {"tcp://w1:1": probe(), "tcp://w2:2": ModuleNotFoundError("No module named 'redbench'")}
 
     with pytest.raises(UserError) as info:
-        check_dask_environment(Client(), "tcp://h:8786", "redbench.runner")
+        check_dask_environment(Client(), "tcp://h:8786", "redbench.evaluation.runner")
     message = str(info.value)
     assert "the scheduler" in message and "tcp://w2:2" in message and "tcp://w1:1" not in message
     assert "pip install -e '.[dask]'" in message

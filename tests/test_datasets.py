@@ -8,7 +8,7 @@ import pytest
 from redbench.datasets.catalog import SPECS, get_spec
 from redbench.datasets.fetch import CHECKSUM_DIR, dataset_files, fetcher, read_checksums
 from redbench.datasets.images import ground_truth, read_image
-from redbench.errors import UserError
+from redbench.core.errors import UserError
 
 
 def test_every_spec_has_checksum_files_with_urls():

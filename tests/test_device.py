@@ -8,10 +8,10 @@ from contextlib import closing
 import pandas as pd
 import pytest
 
-from redbench.errors import UserError
+from redbench.core.errors import UserError
 from redbench.methods import torch_inference
-from redbench.rows import ResultStore
-from redbench.runner import RunConfig, run
+from redbench.evaluation.rows import ResultStore
+from redbench.evaluation.runner import RunConfig, run
 from tests.conftest import ROOT
 
 

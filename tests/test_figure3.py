@@ -7,8 +7,8 @@ import tarfile
 
 import pytest
 
-from redbench.experiments import figure3
-from redbench.figure3 import panel_verdict, verdict_lines
+from redbench.reporting.experiments import figure3
+from redbench.reporting.figure3 import panel_verdict, verdict_lines
 from tests.conftest import ROOT
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from redbench.datasets.fetch import image_count
-from redbench.tables import render_single_vs_separate, render_table
+from redbench.evaluation.tables import render_single_vs_separate, render_table
 
 from tests.conftest import ROOT
 

@@ -1,9 +1,9 @@
 import numpy as np
 from scipy.signal import convolve2d
 
-from redbench.color import rgb2gray, rgb2y
-from redbench.metrics import psnr, ssim
-from redbench.resize import imresize, modcrop, to_uint8
+from redbench.core.color import rgb2gray, rgb2y
+from redbench.core.metrics import psnr, ssim
+from redbench.core.resize import imresize, modcrop, to_uint8
 
 
 def wang_ssim(a, b):

@@ -8,40 +8,23 @@ from pathlib import Path
 
 import pytest
 
+import redbench
 from tests.conftest import ROOT
 
 # where each part of the namespace lives (pyproject.toml's package-dir, redbench.py in a checkout)
 FOLDERS = {"redbench": ROOT / "bench", "redbench.methods": ROOT / "methods", "redbench.datasets": ROOT / "datasets"}
 OLD_NAMES = ("bench", "methods", "datasets")    # the top-level packages of the past: nothing imports them now
 
-# Layers, lowest first: a module imports from its own layer or below, never from above.
-FOUNDATION = {"errors", "atomic", "hashing", "environment", "defaults", "color", "resize", "metrics", "degradations",
-              "dihedral", "checks", "plots", "markdown", "weights_id"}
-# a run writes its tables: tables builds them (table_model), checks coverage and renders (table_markdown, table_latex)
-# which stored rows the installed weights made (installed) and the one writer of a folder's tables (folder_tables)
-EVALUATION = {"runner", "rows", "cluster", "runinfo", "comparison", "coverage", "tables", "table_model", "table_markdown",
-              "table_latex", "training", "installed", "folder_tables"}
-# the report: its input (report_data), its analyses (findings), its markdown (report)
-REPORTING = {"analysis", "report", "report_data", "findings", "visual", "figures", "experiments", "released", "figure3"}
-LAYERS = ["foundation", "data and methods", "evaluation and training", "reporting", "reproduction", "command line"]
+# Layers, lowest first, from the one list of them (redbench.LAYERS): a module imports from its own layer or below.
+LAYER_OF = {part: rank for rank, (_, parts) in enumerate(redbench.LAYERS) for part in parts}
 
 
 def layer(module: str) -> int:
     parts = module.split(".")
-    part = parts[1] if len(parts) > 1 else ""
-    if part in ("", *FOUNDATION):
-        return 0
-    if part in ("methods", "datasets"):
-        return 1
-    if part in EVALUATION:
-        return 2
-    if part in REPORTING:
-        return 3
-    if part == "reproduce":
-        return 4
-    if part in ("cli", "__main__"):
-        return 5
-    raise AssertionError(f"{module}: give it a layer in tests/test_package.py")
+    part = parts[1] if len(parts) > 1 else "core"     # the package itself only holds the layer list
+    if part not in LAYER_OF:
+        raise AssertionError(f"{module}: put it in a layer's folder (redbench.LAYERS)")
+    return LAYER_OF[part]
 
 
 def package_modules() -> dict[str, Path]:
@@ -138,7 +121,7 @@ def test_no_import_cycles_and_layers_go_one_way():
     edges, problems = import_graph()
     assert not problems, "\n".join(problems)
     assert not cycles(edges), cycles(edges)
-    upward = [f"{m} ({LAYERS[layer(m)]}) imports {t} ({LAYERS[layer(t)]})"
+    upward = [f"{m} ({redbench.LAYERS[layer(m)][0]}) imports {t} ({redbench.LAYERS[layer(t)][0]})"
               for m, targets in edges.items() for t in targets if layer(t) > layer(m)]
     assert not upward, "\n".join(upward)
 
@@ -146,9 +129,9 @@ def test_no_import_cycles_and_layers_go_one_way():
 def test_cycle_check_sees_lazy_and_relative_imports():
     assert ["a", "b"] in cycles({"a": {"b"}, "b": {"a"}}) and not cycles({"a": {"b"}, "b": set()})
     edges, _ = import_graph()
-    assert "redbench.runner" in edges["redbench.cli"]                       # imported inside a function
-    assert "redbench.methods.base" in edges["redbench.methods.red"]         # relative, inside redbench.methods
-    assert "redbench.errors" in edges["redbench.datasets.fetch"]
+    assert "redbench.evaluation.runner" in edges["redbench.cli"]                       # imported inside a function
+    assert "redbench.methods.base" in edges["redbench.methods.red_family"]         # relative, inside redbench.methods
+    assert "redbench.core.errors" in edges["redbench.datasets.fetch"]
 
 
 def test_scripts_and_tests_use_the_namespace():
@@ -298,3 +281,23 @@ def test_wheel_holds_only_the_redbench_namespace(tmp_path):
             "redbench/training/train.py", "redbench/datasets/checksums/set5.tsv",
             "redbench/methods/tv_weights.json", "redbench/methods/weights/srcnn-sr.safetensors"} <= set(names)
     assert "redbench = redbench.cli:run" in entry_points
+
+
+def test_readme_layout_lists_the_layers_in_order():
+    """The README's Layout tree names every layer's folder or module, lowest layer first (redbench.LAYERS)."""
+    text = (ROOT / "README.md").read_text()
+    block = text.split("## Layout", 1)[1].split("```", 2)[1]
+    firsts = [line.split()[0] for line in block.splitlines() if line and not line[0].isspace()]
+    where = {"core": "bench/core/", "datasets": "datasets/", "methods": "methods/", "evaluation": "bench/evaluation/",
+             "training": "bench/training/", "reporting": "bench/reporting/", "reproduce": "bench/reproduce.py",
+             "cli": "bench/cli.py"}
+    packages = {p.name for p in (ROOT / "bench").iterdir() if (p / "__init__.py").is_file()}
+    assert packages <= set(where), f"a new folder of bench/ needs a layer: {packages - set(where)}"
+    ranks = []
+    for rank, (_, parts) in enumerate(redbench.LAYERS):
+        for part in parts:
+            if part == "__main__":
+                continue
+            assert where[part] in firsts, f"README Layout does not name {where[part]}"
+            ranks.append((firsts.index(where[part]), rank))
+    assert [r for _, r in sorted(ranks)] == sorted(r for _, r in ranks), "README Layout lists the layers out of order"

@@ -5,10 +5,10 @@ import json
 import pytest
 import torch
 
-from redbench.errors import UserError
+from redbench.core.errors import UserError
 from redbench.methods import weights
 from redbench.methods.architectures import network_for_card
-from redbench.methods.rednet import red
+from redbench.methods.red_network import red
 from redbench.training.campaign import load_plan, run_plan, seed_finished
 
 PROTOCOL = ("mean PSNR over levels [30] on 128x128 centre crops of the last 4 bsds500-train images, "

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from redbench.dihedral import dihedral, undo_dihedral
+from redbench.core.dihedral import dihedral, undo_dihedral
 from redbench.methods.ensemble import SelfEnsemble
-from redbench.methods.rednet import REDConfig, Deconvolution, REDNet, red, skip_pairs
+from redbench.methods.red_network import REDConfig, Deconvolution, REDNet, red, skip_pairs
 from redbench.methods.srcnn_net import SRCNN
 from redbench.methods.torch_inference import apply_network
 

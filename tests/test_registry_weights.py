@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from redbench.degradations import GaussianNoise
-from redbench.errors import UserError
+from redbench.core.degradations import GaussianNoise
+from redbench.core.errors import UserError
 from redbench.methods import weights
-from redbench.methods.rednet import red
+from redbench.methods.red_network import red
 from redbench.methods.registry import check_method, get_method, registered
 
 
@@ -83,7 +83,7 @@ def test_missing_bm3d_says_how_to_install(monkeypatch):
 
 def test_networks_are_built_by_the_architecture_registry(tmp_path):
     from redbench.methods.architectures import ARCHITECTURES, architecture_of, build_network, training_network
-    from redbench.methods.red import load_network
+    from redbench.methods.red_family import load_network
     for model, name in (("red20", "red"), ("srcnn", "srcnn"), ("strided5-noskip", "strided5")):
         arch, net = training_network(model, width=8)
         assert arch == name == architecture_of(net) and isinstance(net, ARCHITECTURES[name].network)
@@ -100,7 +100,7 @@ def test_networks_are_built_by_the_architecture_registry(tmp_path):
 
 def test_srcnn_is_one_network_per_scale_and_srcnn_single_one_for_all():
     """Tables 3-5 quote SRCNN per scale (Dong et al.); the all-scale network is srcnn-single."""
-    from redbench.degradations import BicubicSR
+    from redbench.core.degradations import BicubicSR
     per_scale, single = get_method("srcnn", "sr"), get_method("srcnn-single", "sr")
     assert per_scale.trained_levels() == (2, 3, 4)
     for scale in (2, 3, 4):
@@ -112,8 +112,8 @@ def test_srcnn_is_one_network_per_scale_and_srcnn_single_one_for_all():
 def test_weights_ids_from_cards_match_the_built_methods_and_load_no_network(monkeypatch):
     """registry.installed_weights_id reads the model cards alone (the report asks it for every row) and gives the
     id the method itself keys its rows by."""
-    from redbench.degradations import make_degradation
-    from redbench.methods import red
+    from redbench.core.degradations import make_degradation
+    from redbench.methods import red_family
     from redbench.methods.registry import get_method, installed_weights_id, trained_at, untrained_levels
     cases = [("red30", "denoise", 30), ("red30+", "sr", 3), ("red30-single", "denoise", 50), ("srcnn", "sr", 2),
              ("srcnn-single", "sr", 4)]
@@ -121,7 +121,7 @@ def test_weights_ids_from_cards_match_the_built_methods_and_load_no_network(monk
 
     def no_network(*args, **kwargs):
         raise AssertionError("a network was loaded")
-    monkeypatch.setattr(red, "load_network", no_network)
+    monkeypatch.setattr(red_family, "load_network", no_network)
     for case in cases:
         assert installed_weights_id(*case) == built[case]
     with pytest.raises(UserError, match="no network for sigma 25"):

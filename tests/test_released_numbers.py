@@ -5,7 +5,7 @@ import pytest
 
 from redbench.methods import paper_numbers
 from redbench.methods import released_numbers as rel
-from redbench.released import expected_images, released_cells, section, standing
+from redbench.reporting.released import expected_images, released_cells, section, standing
 
 # Typed in by hand from the sources named (issue 16 of this project quotes them):
 # MWCNN (Liu et al., CVPRW 2018) Table 1, Set12 sigma 50: RED30 27.34 / 0.7897, BM3D 26.72;
@@ -65,7 +65,7 @@ def test_readme_states_where_the_shipped_networks_stand_as_the_rows_say(mirror):
     """README's sentence on the released networks is the one the report computes from the committed rows."""
     from pathlib import Path
 
-    from redbench.report_data import load_rows
+    from redbench.reporting.report_data import load_rows
     root = Path(__file__).resolve().parent.parent
     rows, _ = load_rows(root / "results" / "reproduce")
     assert standing(released_cells(rows)) in (root / "README.md").read_text()

@@ -1,4 +1,4 @@
-"""Tests for bench/analysis.py, bench/report.py and bench/visual.py on hand-made rows."""
+"""Tests for bench/reporting/analysis.py, bench/reporting/report.py and bench/reporting/visual.py on hand-made rows."""
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -6,17 +6,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from redbench.analysis import (
+from redbench.reporting.analysis import (
     paired_difference,
     per_image_table,
     runtime_table,
     write_per_image_csv,
 )
-from redbench.findings import below_input, below_paper, depth_order, network_rows
+from redbench.reporting.findings import below_input, below_paper, depth_order, network_rows
 from redbench.methods.weights import ModelCard
-from redbench.report import render_report
-from redbench.report_data import Figure, ReportInput, load_input
-from redbench.visual import busiest_crop
+from redbench.reporting.report import render_report
+from redbench.reporting.report_data import Figure, ReportInput, load_input
+from redbench.reporting.visual import busiest_crop
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -202,7 +202,7 @@ def test_network_rows_hold_each_cell_to_the_paper():
     [entry] = network_rows(_input(rows.drop(cut), cards=(card,)))
     partial = next(x for x in entry['cells'] if x['level'] == 50)
     assert partial['partial'] and partial['paper'] is None and (partial['n_images'], partial['n_total']) == (6, 12)
-    from redbench.report import network_cell
+    from redbench.reporting.report import network_cell
     assert network_cell(partial) == f"set12 σ50: {partial['psnr']:.2f} (6/12)"
 
 
@@ -260,7 +260,7 @@ def test_comparison_grid_reproduces_stored_rows(mirror, tmp_path):
 
     BM3D is left out: it alone takes 5-7 s here, and TV already proves the input is rebuilt exactly.
     """
-    from redbench.visual import comparison_grid
+    from redbench.reporting.visual import comparison_grid
     stored = pd.read_csv(ROOT / 'results' / 'issue2-set12' / 'rows.csv', dtype={'image': str})
     stored = stored[(stored['image'] == '01') & (stored['level'] == 30)].set_index('method')['psnr']
     out = comparison_grid('denoise', 'set12', '01', 30, ['tv'], tmp_path / 'grid.png')
@@ -419,7 +419,7 @@ _CARDS = (_card('red30-denoise-s30'),
 
 
 def test_training_sentence_says_what_the_cards_say():
-    from redbench.report import training_sentence
+    from redbench.reporting.report import training_sentence
     assert training_sentence(_CARDS) == (
         "The 3 networks behind these rows trained, by their model cards: 2 on NVIDIA H100 80GB HBM3 at batch 128, "
         "bf16, recipe 'fast' (cosine schedule, peak lr 0.0006 to 0.002), 12,800 to 25,600 patches and 20 s to "
@@ -430,7 +430,7 @@ def test_training_sentence_says_what_the_cards_say():
 
 
 def test_validation_sentence_counts_protocols_alike_at_any_level():
-    from redbench.report import validation_sentence
+    from redbench.reporting.report import validation_sentence
     assert validation_sentence(_CARDS) == (
         'Validation PSNR (val PSNR): mean PSNR over its levels on 128x128 centre crops of the last 4 bsds500-train '
         'images, held out of training.')
@@ -442,7 +442,7 @@ def test_validation_sentence_counts_protocols_alike_at_any_level():
 
 
 def test_experiments_sentence_names_each_budget():
-    from redbench.report import experiments_sentence
+    from redbench.reporting.report import experiments_sentence
     cards = (_card('fig3b-a', recipe='paper', budget='120 iterations on CPU, 1 threads', batch_size=16,
                    val_protocol='V', extra={'train_config': {'lr': 0.001}}),
              _card('fig3b-b', recipe='paper', budget='120 iterations on CPU, 1 threads', batch_size=16,
@@ -472,7 +472,7 @@ def test_paper_summary_leaves_out_partial_cells(results, tmp_path):
     text = _render(results, tmp_path)
     head = text.split('## What was run')[0]
     assert "- set12 / red30: " in head and "over 2 levels (Set12 stands in for the paper's 14 images)" in head
-    from redbench.findings import paper_differences
+    from redbench.reporting.findings import paper_differences
     rows = _all_rows()
     cut = rows[(rows['method'] == 'red30') & (rows['level'] == 50) & (rows['dataset'] == 'set12')].index[6:]
     [diff] = [d for d in paper_differences(_input(rows.drop(cut))) if d['method'] == 'red30' and d['dataset'] == 'set12']
@@ -480,8 +480,8 @@ def test_paper_summary_leaves_out_partial_cells(results, tmp_path):
 
 
 def test_paper_roles_are_one_table():
-    from redbench.comparison import PAPER_DATASET, PAPER_TABLE, role_text
-    from redbench.tables import NOTES, SHORT_NOTES
+    from redbench.evaluation.comparison import PAPER_DATASET, PAPER_TABLE, role_text
+    from redbench.evaluation.tables import NOTES, SHORT_NOTES
     assert PAPER_TABLE == {'fourteen': 1, 'set12': 1, 'bsd200': 2, 'bsd200-half': 2, 'set5': 3, 'set14': 4,
                            'bsd100': 5}
     assert PAPER_DATASET == {'set12': 'fourteen', 'bsd200-half': 'bsd200'}
@@ -491,7 +491,7 @@ def test_paper_roles_are_one_table():
 
 
 def test_weights_id_is_one_format():
-    from redbench.weights_id import (
+    from redbench.core.weights_id import (
         format_weights_id,
         parse_weights_id,
         short_weights_id,
@@ -506,7 +506,7 @@ def test_weights_id_is_one_format():
 def test_one_row_rule_for_every_table(tmp_path):
     """eval and reproduce write tables through folder_tables.write_folder_tables: installed weights only, and
     one seed per cell, so a mean never mixes two noise draws."""
-    from redbench.folder_tables import table_rows, write_folder_tables
+    from redbench.evaluation.folder_tables import table_rows, write_folder_tables
     rows = _rows('denoise', 'set12', _DENOISE_IMAGES, {('bm3d', 30): _DENOISE[('bm3d', 30)]})
     other_seed = rows.assign(seed=1, psnr=rows['psnr'] - 5)
     stale = rows.assign(weights='old', psnr=1.0)
@@ -522,7 +522,7 @@ def test_report_modules_load_no_runner_and_no_network():
     """Rendering markdown must not import the runner (which builds methods and loads networks)."""
     import subprocess
     import sys
-    code = ("import sys, redbench.report, redbench.report_data, redbench.findings; "
-            "assert 'redbench.runner' not in sys.modules, 'runner imported'")
+    code = ("import sys, redbench.reporting.report, redbench.reporting.report_data, redbench.reporting.findings; "
+            "assert 'redbench.evaluation.runner' not in sys.modules, 'runner imported'")
     done = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd=ROOT, check=False)
     assert done.returncode == 0, done.stderr

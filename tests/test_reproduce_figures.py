@@ -3,7 +3,9 @@ import json
 
 import pandas as pd
 
-from redbench import figures, reproduce, visual
+from redbench import reproduce
+
+from redbench.reporting import figures, visual
 
 
 def test_runnable_methods_leaves_out_untrained_levels_and_unknown_methods():

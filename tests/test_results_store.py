@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from redbench.rows import STORE_KEY, ResultStore, problems
+from redbench.evaluation.rows import STORE_KEY, ResultStore, problems
 from tests.conftest import ROOT
 
 TV30 = ["--task", "denoise", "--sigma", "30", "--datasets", "set12", "--methods", "tv", "--jobs", "1", "--quiet"]
@@ -178,7 +178,7 @@ def _tiny_net(directory: Path, name: str, seed: int, task: str = "denoise", leve
     import torch
 
     from redbench.methods import weights as weights_io
-    from redbench.methods.rednet import REDConfig, REDNet
+    from redbench.methods.red_network import REDConfig, REDNet
     torch.manual_seed(seed)
     config = REDConfig(depth=2, width=4, skip="none")
     net = REDNet(config)
@@ -191,7 +191,7 @@ def _tiny_net(directory: Path, name: str, seed: int, task: str = "denoise", leve
 
 
 def test_swapped_weights_are_recomputed_and_kept_apart(mirror, tmp_path, capsys):
-    from redbench import runner
+    from redbench.evaluation import runner
 
     def run_fresh():
         # each command is a new process in real use: forget the methods this one has built (the network
@@ -223,7 +223,7 @@ def test_swapped_weights_are_recomputed_and_kept_apart(mirror, tmp_path, capsys)
 
 def test_tables_leave_out_other_methods_rows_of_weights_no_longer_installed(mirror, tmp_path, capsys):
     """A run's tables also show the folder's other methods, but only rows of the weights installed now."""
-    from redbench import runner
+    from redbench.evaluation import runner
     method = _tiny_net(tmp_path / "w", "tiny-stale", seed=1, task="sr", levels=(2,))
     out = ["--out", str(tmp_path / "out")]
     code, _, err = _main(capsys, *SR2[:6], "--methods", method, "--jobs", "1", "--quiet", *out)
@@ -254,8 +254,8 @@ def test_untrained_levels_need_the_flag_and_captions_show_present_levels(mirror,
 def test_worker_with_other_weights_refuses_the_item(mirror):
     """A cluster worker with other weights installed must not file its output under the parent's weights."""
     from redbench.datasets.fetch import dataset_files
-    from redbench.errors import UserError
-    from redbench.runner import WorkItem, evaluate
+    from redbench.core.errors import UserError
+    from redbench.evaluation.runner import WorkItem, evaluate
     ref = dataset_files("set5")[0]
     item = WorkItem("sr", "set5", ref.name, ref.path, "bicubic", 2, 0, False, weights="bicubic-params@other")
     with pytest.raises(UserError, match="install the same weights"):
@@ -263,7 +263,7 @@ def test_worker_with_other_weights_refuses_the_item(mirror):
 
 
 def test_classical_methods_are_keyed_by_their_parameters():
-    from redbench.degradations import GaussianNoise
+    from redbench.core.degradations import GaussianNoise
     from redbench.methods.registry import get_method
     tv = get_method("tv", "denoise")
     assert tv.weights_id(GaussianNoise(30)) != tv.weights_id(GaussianNoise(50))
@@ -353,7 +353,7 @@ def test_problems_of_a_row():
 # ---------------------------------------------------------------- permissions and one-line errors
 
 def test_results_are_written_with_normal_permissions(sr2_run, tmp_path):
-    from redbench.atomic import write_text_atomic
+    from redbench.core.atomic import write_text_atomic
     old = os.umask(0o022)
     try:
         write_text_atomic(tmp_path / "x.md", "x")

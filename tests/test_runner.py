@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from redbench.runner import RunConfig, run
+from redbench.evaluation.runner import RunConfig, run
 from tests.conftest import ROOT, drop_rows
 
 
@@ -36,7 +36,7 @@ def test_rows_tables_and_resume(mirror, tmp_path):
 
 
 def test_noise_is_seeded_per_image_and_sigma(mirror, tmp_path):
-    from redbench.degradations import GaussianNoise, noise_seed
+    from redbench.core.degradations import GaussianNoise, noise_seed
     s1 = noise_seed(0, "set12", "01", 30)
     assert s1 == noise_seed(0, "set12", "01", 30) != noise_seed(0, "set12", "02", 30) != noise_seed(1, "set12", "01", 30)
     import numpy as np
@@ -105,7 +105,7 @@ def _own_images(mirror, folder):
 def test_folder_of_own_images_is_a_dataset(mirror, tmp_path, monkeypatch):
     from redbench.datasets.catalog import get_spec
     from redbench.datasets.images import ground_truth
-    from redbench.hashing import file_sha256
+    from redbench.core.hashing import file_sha256
     folder = _own_images(mirror, tmp_path / "mine")
     monkeypatch.chdir(tmp_path)
     result = _cli("--task", "denoise", "--sigma", "30", "--datasets", "dir:mine", "--methods", "noisy,tv",

@@ -1,10 +1,10 @@
-"""Tests for redbench.tables (bench/tables.py) on a small hand-built result frame (no data files)."""
+"""Tests for redbench.evaluation.tables (bench/evaluation/tables.py) on a small hand-built result frame (no data files)."""
 import re
 
 import pandas as pd
 import pytest
-from redbench.comparison import paper_levels, published_value
-from redbench.tables import (
+from redbench.evaluation.comparison import paper_levels, published_value
+from redbench.evaluation.tables import (
     method_label,
     method_labels,
     render_single_vs_separate,
@@ -257,7 +257,7 @@ def test_paper_view_has_the_papers_columns_ours_beside_the_published(rows):
 
 
 def test_set_sizes_come_from_the_checksum_lists():
-    from redbench.coverage import set_sizes
+    from redbench.evaluation.coverage import set_sizes
     from redbench.datasets.fetch import image_count, read_checksums
     assert image_count('set14') == len(read_checksums('set14')) == 14
     assert image_count('bsd300-train') == 300 and image_count('bsd200-half') == 200

@@ -19,12 +19,12 @@ import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-from redbench.atomic import copy_atomic
-from redbench.checks import check_number
-from redbench.errors import UserError
+from redbench.core.atomic import copy_atomic
+from redbench.core.checks import check_number
+from redbench.core.errors import UserError
 from redbench.methods import weights as weights_io
 
-from .train import TrainConfig, check_config, train
+from redbench.training.train import TrainConfig, check_config, train
 
 TARGETS = ("cpu", "gpu")
 
@@ -121,10 +121,10 @@ def _check_values(path: Path, entry: PlanEntry) -> None:
     """Each value of a plan entry, by type and range, before anything trains or a status table is drawn (a string
     priority could not be sorted, cpu_patches = 0 divided by zero in the table)."""
     from redbench.datasets.catalog import SPECS
-    from redbench.defaults import TASKS
-    from redbench.degradations import parse_levels
+    from redbench.core.defaults import TASKS
+    from redbench.core.degradations import parse_levels
 
-    from .train import RECIPES
+    from redbench.training.train import RECIPES
     where = f"{path}: network '{entry.name}'"
     for key, kinds in FIELD_TYPES.items():
         value = getattr(entry, key)

@@ -18,7 +18,7 @@ def save_checkpoint(path: Path, model: torch.nn.Module, optimizer: torch.optim.O
             if torch.is_tensor(value):
                 tensors[f"adam.{index}.{key}"] = value.detach().cpu().contiguous()
     tensors.update({k: v.cpu().contiguous() for k, v in rng.items()})
-    from redbench.atomic import atomic_path
+    from redbench.core.atomic import atomic_path
     with atomic_path(path) as tmp:   # a crash mid-write leaves the previous checkpoint intact
         save_file(tensors, str(tmp), metadata={"counters": json.dumps(counters)})
 

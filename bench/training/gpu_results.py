@@ -13,9 +13,9 @@ import tarfile
 import time
 from pathlib import Path
 
-from redbench.atomic import atomic_path
-from redbench.errors import UserError
-from redbench.hashing import bytes_sha256
+from redbench.core.atomic import atomic_path
+from redbench.core.errors import UserError
+from redbench.core.hashing import bytes_sha256
 from redbench.methods import weights as weights_io
 
 MAX_FILES, MAX_FILE_BYTES, MAX_TOTAL_BYTES = 8, 16 * 2**20, 64 * 2**20
@@ -168,7 +168,7 @@ def unpack(results: Path, weights_dir: Path, log_dir: Path) -> tuple[list[str], 
 def unpack_rows(results: Path, results_root: Path) -> dict[str, int]:
     """Merge the rows a GPU call evaluated into the stores under `results_root` (results/): {folder: rows
     added}. A row the store already has stays as it is; each folder's rows.csv is exported afresh."""
-    from redbench.rows import ResultStore
+    from redbench.evaluation.rows import ResultStore
     logs = results / "logs.tar.gz"
     if not logs.exists():
         return {}

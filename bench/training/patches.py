@@ -17,9 +17,9 @@ import torch
 from redbench.datasets.catalog import DatasetSpec
 from redbench.datasets.fetch import ImageRef
 from redbench.datasets.images import ground_truth
-from redbench.degradations import BicubicSR
-from redbench.dihedral import dihedral
-from redbench.errors import UserError
+from redbench.core.degradations import BicubicSR
+from redbench.core.dihedral import dihedral
+from redbench.core.errors import UserError
 
 
 class PatchSource:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from redbench.errors import UserError
+from redbench.core.errors import UserError
 
 PRECISIONS = ("auto", "fp32", "bf16")
 BF16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")

@@ -22,26 +22,26 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from redbench.atomic import copy_atomic, write_text_atomic
-from redbench.checks import check_number, check_out_dir
+from redbench.core.atomic import copy_atomic, write_text_atomic
+from redbench.core.checks import check_number, check_out_dir
 from redbench.datasets.catalog import SPECS, get_spec
 from redbench.datasets.fetch import dataset_files
 from redbench.datasets.images import ground_truth
-from redbench.defaults import TASKS, levels_text
-from redbench.degradations import make_degradation, parse_levels
-from redbench.environment import git_commit
-from redbench.errors import UserError
+from redbench.core.defaults import TASKS, levels_text
+from redbench.core.degradations import make_degradation, parse_levels
+from redbench.core.environment import git_commit
+from redbench.core.errors import UserError
 from redbench.methods import weights as weights_io
 from redbench.methods.architectures import TRAINING_MODELS, architecture_of, training_network
 from redbench.methods.torch_inference import apply_network, device_name, resolve_device
-from redbench.metrics import psnr
-from redbench.plots import plot_training_curves
-from redbench.weights_id import format_weights_id
+from redbench.core.metrics import psnr
+from redbench.core.plots import plot_training_curves
+from redbench.core.weights_id import format_weights_id
 
-from .checkpoint import load_checkpoint, save_checkpoint
-from .patches import PatchSource
-from .precision import PRECISIONS, resolve_precision
-from .vector_patches import VectorPatchSource
+from redbench.training.checkpoint import load_checkpoint, save_checkpoint
+from redbench.training.patches import PatchSource
+from redbench.training.precision import PRECISIONS, resolve_precision
+from redbench.training.vector_patches import VectorPatchSource
 
 # bounds of the sizes a run may ask for (memory: a batch of MAX_BATCH patches of MAX_PATCH^2 pixels through a
 # network of MAX_WIDTH maps is already tens of GB); the smallest patch still trains a 3x3 convolution chain

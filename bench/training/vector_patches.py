@@ -17,8 +17,8 @@ import torch
 from redbench.datasets.catalog import DatasetSpec
 from redbench.datasets.fetch import ImageRef
 from redbench.datasets.images import ground_truth
-from redbench.degradations import BicubicSR
-from redbench.errors import UserError
+from redbench.core.degradations import BicubicSR
+from redbench.core.errors import UserError
 
 SR_CROP = 12   # SR images are cropped to a multiple of 12 so every scale 2/3/4 divides them
 

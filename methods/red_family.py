@@ -12,13 +12,13 @@ from collections.abc import Callable
 from functools import lru_cache
 
 import torch
-from redbench.errors import UserError
-from redbench.weights_id import format_weights_id
+from redbench.core.errors import UserError
+from redbench.core.weights_id import format_weights_id
 
-from .architectures import RED_MODELS, architecture, network_for_card
-from .base import Method, register_method
-from .torch_inference import apply_network
-from .weights import WEIGHTS_DIR, ModelCard, load, read_card, split_ref, verify_file
+from redbench.methods.architectures import RED_MODELS, architecture, network_for_card
+from redbench.methods.base import Method, register_method
+from redbench.methods.torch_inference import apply_network
+from redbench.methods.weights import WEIGHTS_DIR, ModelCard, load, read_card, split_ref, verify_file
 
 TILE_ENV, TILE_DEFAULT, TILE_MIN = "REDBENCH_TILE", 256, 16   # tiles narrower than 16 px only cost time
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from redbench.errors import UserError
+from redbench.core.errors import UserError
 
 if TYPE_CHECKING:   # pandas loads lazily, as in the runner
     import pandas as pd

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .folder_tables import ROWS_CSV, read_rows_csv, table_rows
-from .installed import WeightsLookup, installed_lookup
-from .rows import KEY
-from .tables import covered_summary
-from .weights_id import weights_name
+from redbench.evaluation.folder_tables import ROWS_CSV, read_rows_csv, table_rows
+from redbench.evaluation.installed import WeightsLookup, installed_lookup
+from redbench.evaluation.rows import KEY
+from redbench.evaluation.tables import covered_summary
+from redbench.core.weights_id import weights_name
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from .installed import WeightsLookup, installed_rows
-from .rows import select_current
+from redbench.evaluation.installed import WeightsLookup, installed_rows
+from redbench.evaluation.rows import select_current
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,6 +44,6 @@ def write_folder_tables(folder: Path, frame: pd.DataFrame | None = None, current
                         weights_now: WeightsLookup | None = None) -> list[Path]:
     """Write `folder`'s table files (tables.write_tables) from `frame` (default: the folder's rows.csv) under
     table_rows' rule; `current[(task, method, level)] = (weights, seed, clip)` names a run's own cells."""
-    from .tables import write_tables
+    from redbench.evaluation.tables import write_tables
     frame = read_rows_csv(folder) if frame is None else frame
     return write_tables(table_rows(frame, current, weights_now).rows, Path(folder))

@@ -13,8 +13,8 @@ import pandas as pd
 
 from redbench.methods import released_numbers as rel
 
-from .markdown import md_table
-from .weights_id import weights_name
+from redbench.core.markdown import md_table
+from redbench.core.weights_id import weights_name
 
 # our columns, in order: BM3D checks the protocol, then the paper's 64-map RED30 and the released 128-map one
 METHODS = ("bm3d", "red30", "red30+", "red30-c128", "red30-c128+")

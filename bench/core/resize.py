@@ -17,7 +17,7 @@ def imresize(image: np.ndarray, scale: float, out_shape: tuple[int, int] | None 
     try:
         from resize_right import interp_methods, resize
     except ImportError:
-        from .errors import UserError
+        from redbench.core.errors import UserError
         raise UserError("bicubic resizing needs the package 'resize-right': pip install resize-right==0.0.2 "
                         "(or pip install -e . in the checkout).") from None
     image = np.asarray(image, dtype=np.float64)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from itertools import combinations, pairwise
 from math import comb
 
-from .table_model import DIGITS, METRICS, PAPER, Cell, Column, Table, row_ranks
+from redbench.evaluation.table_model import DIGITS, METRICS, PAPER, Cell, Column, Table, row_ranks
 
 TEXTWIDTH_PT = 345.0     # \textwidth of the standard one-column article at 10pt, default margins
 TABCOLSEP_PT = 4.0       # set in each float; the article default is 6pt

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .atomic import copy_atomic
-from .training.train import TrainConfig, train
+from redbench.core.atomic import copy_atomic
+from redbench.training.train import TrainConfig, train
 
 RESULTS = Path("results/experiments")
 WORK = Path("runs/experiments")

@@ -7,8 +7,8 @@ import os
 import time
 from pathlib import Path
 
-from .atomic import write_text_atomic
-from .environment import git_state, machine, package_versions
+from redbench.core.atomic import write_text_atomic
+from redbench.core.environment import git_state, machine, package_versions
 
 
 def dataset_digest(refs) -> dict:

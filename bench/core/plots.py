@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .atomic import atomic_path
+from redbench.core.atomic import atomic_path
 
 
 def pyplot():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from skimage.metrics import structural_similarity
 
-from .resize import to_uint8
+from redbench.core.resize import to_uint8
 
 
 # SSIM's Gaussian window (sigma 1.5, truncated at 3.5 sigma) is 11x11: a scored region narrower than this has no

@@ -6,7 +6,7 @@ paper's table in its order, each of ours as "ours / paper" under the paper's hea
 """
 from __future__ import annotations
 
-from .table_model import DIGITS, OURS, Cell, Table, level_text, ranks, row_ranks
+from redbench.evaluation.table_model import DIGITS, OURS, Cell, Table, level_text, ranks, row_ranks
 
 
 def number_text(cell: Cell, digits: int, rank: int) -> str:

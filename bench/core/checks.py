@@ -7,7 +7,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from .errors import UserError
+from redbench.core.errors import UserError
 
 
 def check_out_dir(path: str | Path, flag: str = "--out") -> Path:

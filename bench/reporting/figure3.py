@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .experiments import DECISIVE, RESULTS, figure3
+from redbench.reporting.experiments import DECISIVE, RESULTS, figure3
 
 CLAIMS = {
     "3a": "the symmetric skips carry the detail that the stride-3 bottleneck loses: with skips the network "

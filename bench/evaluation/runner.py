@@ -3,7 +3,7 @@
     redbench eval --task denoise --sigma 10,30,50,70 [--datasets set12] [--methods bm3d,tv]
     redbench eval --task sr --scale 2,3,4            (python run_bench.py ... from a source checkout)
 
-Rows go to the results store OUT/rows.sqlite as they finish (bench/rows.py), keyed by the
+Rows go to the results store OUT/rows.sqlite as they finish (bench/evaluation/rows.py), keyed by the
 exact weights or parameters of each method; a rerun computes only the rows the installed
 methods do not have yet. rows.csv, the tables (markdown + LaTeX) and run.json are written
 from the store afterwards, and rows.csv also on interrupt.
@@ -16,13 +16,13 @@ import time
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
-from .checks import INT64_MAX, INT64_MIN, check_number, check_out_dir
-from .cluster import backend_context, interrupt_on_signals
-from .defaults import LEVEL_NAME
-from .degradations import Degradation, make_degradation, noise_seed
-from .errors import UserError
-from .rows import ResultStore, row_image, row_key
-from .runinfo import dataset_record, write_run_json
+from redbench.core.checks import INT64_MAX, INT64_MIN, check_number, check_out_dir
+from redbench.evaluation.cluster import backend_context, interrupt_on_signals
+from redbench.core.defaults import LEVEL_NAME
+from redbench.core.degradations import Degradation, make_degradation, noise_seed
+from redbench.core.errors import UserError
+from redbench.evaluation.rows import ResultStore, row_image, row_key
+from redbench.evaluation.runinfo import dataset_record, write_run_json
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def degrade(item: WorkItem) -> tuple[Degradation, object, object, int]:
 
 def evaluate(item: WorkItem) -> dict:
     """Run one method on one degraded image and score it (executes in a worker process)."""
-    from .metrics import psnr, ssim
+    from redbench.core.metrics import psnr, ssim
     if item.threads:
         import torch
         torch.set_num_threads(item.threads)
@@ -167,7 +167,7 @@ def prepare(config: RunConfig) -> Plan:
 def min_image_side(task: str, level) -> int:
     """The smallest image side scored at `level`: the scored region (SR: cropped to a multiple of the scale,
     then `scale` pixels shaved off each border) must hold SSIM's window."""
-    from .metrics import SSIM_WINDOW
+    from redbench.core.metrics import SSIM_WINDOW
     if task != "sr":
         return SSIM_WINDOW
     scale = int(level)
@@ -306,7 +306,7 @@ def run(config: RunConfig, argv: list[str], progress: bool = True, command: str 
         totals = {"computed": computed, "reused": reused, "wall_seconds": round(time.time() - start, 2)}
         written = []
         if config.tables:
-            from .folder_tables import write_folder_tables
+            from redbench.evaluation.folder_tables import write_folder_tables
             current = {(config.task, name, float(level)): (weights, config.seed, config.clip_noise)
                        for (name, level), weights in prepared.weights.items()}
             # the one writer and row rule of every table (reproduce uses it too): rows of weights no longer

@@ -29,8 +29,8 @@ import pandas as pd
 
 from redbench.datasets.catalog import FOLDER_PREFIX
 
-from .atomic import atomic_path
-from .errors import UserError
+from redbench.core.atomic import atomic_path
+from redbench.core.errors import UserError
 
 DB_NAME = "rows.sqlite"
 CSV_NAME = "rows.csv"
@@ -117,7 +117,7 @@ def problems(row: dict) -> list[str]:
         found.append(f"noise_seed {_show(row.get('noise_seed'))}")
     elif row["task"] == "denoise":
         # the noise stream is a function of the key: a mismatch means the row was edited or mangled
-        from .degradations import noise_seed
+        from redbench.core.degradations import noise_seed
         if row["noise_seed"] != noise_seed(int(row["seed"]), row["dataset"], row["image"], float(row["level"])):
             found.append("noise_seed does not match the key")
     if not row.get("worker"):

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .experiments import EXPERIMENTS, FIG3C_EXTRA, RESULTS
-from .plots import plot_training_curves, pyplot, save_figure
+from redbench.reporting.experiments import EXPERIMENTS, FIG3C_EXTRA, RESULTS
+from redbench.core.plots import plot_training_curves, pyplot, save_figure
 
 
 def _card(name: str, results: Path) -> dict:
@@ -28,11 +28,11 @@ def fig3a(out: Path, results: Path = RESULTS, data_dir: str | None = None) -> Pa
     from redbench.datasets.catalog import get_spec
     from redbench.datasets.fetch import dataset_files
     from redbench.datasets.images import ground_truth
-    from redbench.methods.red import load_network
+    from redbench.methods.red_family import load_network
     from redbench.methods.torch_inference import apply_network
 
-    from .degradations import GaussianNoise, noise_seed
-    from .metrics import psnr
+    from redbench.core.degradations import GaussianNoise, noise_seed
+    from redbench.core.metrics import psnr
     ref = next(r for r in dataset_files("set12", data_dir) if r.name == "02")
     clean = ground_truth(ref.path, get_spec("set12"))[6:249, 6:249]
     noisy = GaussianNoise(70).apply(clean, noise_seed(0, "set12-243", "02", 70))

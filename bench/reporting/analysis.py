@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .atomic import atomic_path
+from redbench.core.atomic import atomic_path
 
 
 def _select(rows: pd.DataFrame, task: str, dataset: str, level=None, methods=None) -> pd.DataFrame:

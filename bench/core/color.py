@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .resize import to_uint8
+from redbench.core.resize import to_uint8
 
 # MATLAB rgb2gray: the BT.601 luma weights as MATLAB rounds them in rgb2gray.m
 _GRAY = np.array([0.298936021293775, 0.587043074451121, 0.114020904255103])

@@ -10,11 +10,11 @@ from collections import Counter
 
 import pandas as pd
 
-from .analysis import paired_difference
-from .comparison import held_to, paper_levels, paper_table, published, published_value
-from .report_data import ReportInput
-from .tables import IDENTITY
-from .weights_id import weights_name
+from redbench.reporting.analysis import paired_difference
+from redbench.evaluation.comparison import held_to, paper_levels, paper_table, published, published_value
+from redbench.reporting.report_data import ReportInput
+from redbench.evaluation.tables import IDENTITY
+from redbench.core.weights_id import weights_name
 
 # Our RED30 per level (compared with Tables 1-5) and our single all-level RED30 (Tables 6-7).
 OURS = 'red30'
@@ -200,7 +200,7 @@ def paper_differences(inp: ReportInput) -> list[dict]:
 
 def _lr(card) -> float | None:
     """The peak learning rate a card's network trained with: its own setting, else its recipe's."""
-    from .training.train import RECIPES
+    from redbench.training.train import RECIPES
     given = (card.extra.get('train_config') or {}).get('lr')
     return float(given) if given else (RECIPES[card.recipe][0] if card.recipe in RECIPES else None)
 

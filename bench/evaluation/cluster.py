@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 
-from .errors import UserError
+from redbench.core.errors import UserError
 
 BACKENDS = ("loky", "dask", "ray")
 DASK_ADDRESS_ENV = "DASK_SCHEDULER_ADDRESS"

@@ -15,20 +15,20 @@ import pandas as pd
 from redbench.datasets.catalog import SPECS
 from redbench.methods.paper_numbers import PUBLISHED, TABLE_TITLES
 
-from .atomic import write_text_atomic
-from .comparison import (
+from redbench.core.atomic import write_text_atomic
+from redbench.evaluation.comparison import (
     SINGLE_TABLE,
     paper_dataset,
     paper_method,
     paper_table,
     published,
 )
-from .coverage import set_sizes, with_coverage
-from .defaults import LEVEL_NAME
-from .table_latex import latex
-from .table_markdown import full_view, paper_view
-from .table_model import METRICS, OURS, PAPER, Captions, Cell, Column, Table, level_text
-from .weights_id import short_weights_id
+from redbench.evaluation.coverage import set_sizes, with_coverage
+from redbench.core.defaults import LEVEL_NAME
+from redbench.evaluation.table_latex import latex
+from redbench.evaluation.table_markdown import full_view, paper_view
+from redbench.evaluation.table_model import METRICS, OURS, PAPER, Captions, Cell, Column, Table, level_text
+from redbench.core.weights_id import short_weights_id
 
 __all__ = ['IDENTITY', 'NOTES', 'build_single_vs_separate', 'build_table', 'covered_summary', 'file_label',
            'level_text', 'method_label', 'method_labels', 'render_single_vs_separate', 'render_table', 'summarize',

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .metrics import psnr
-from .plots import pyplot, save_figure
-from .resize import to_uint8
-from .runner import WorkItem, degrade, load_method
+from redbench.core.metrics import psnr
+from redbench.core.plots import pyplot, save_figure
+from redbench.core.resize import to_uint8
+from redbench.evaluation.runner import WorkItem, degrade, load_method
 
 CROP = 96
 

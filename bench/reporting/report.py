@@ -10,11 +10,11 @@ from pathlib import Path
 
 from redbench.methods.paper_numbers import AMBIGUITIES, SOURCE
 
-from .analysis import runtime_table
-from .atomic import write_text_atomic
-from .comparison import deviation_notes, paper_levels, role_text
-from .defaults import LEVEL_NAME
-from .findings import (
+from redbench.reporting.analysis import runtime_table
+from redbench.core.atomic import write_text_atomic
+from redbench.evaluation.comparison import deviation_notes, paper_levels, role_text
+from redbench.core.defaults import LEVEL_NAME
+from redbench.reporting.findings import (
     BELOW_DB,
     DEPTHS,
     OURS,
@@ -34,10 +34,10 @@ from .findings import (
     training_groups,
     validation_protocols,
 )
-from .markdown import md_table
-from .released import section as released_section
-from .report_data import ReportInput
-from .tables import (
+from redbench.core.markdown import md_table
+from redbench.reporting.released import section as released_section
+from redbench.reporting.report_data import ReportInput
+from redbench.evaluation.tables import (
     IDENTITY,
     NOTES,
     SHORT_NOTES,
@@ -46,7 +46,7 @@ from .tables import (
     render_single_vs_separate,
     render_table,
 )
-from .weights_id import short_weights_id, weights_name
+from redbench.core.weights_id import short_weights_id, weights_name
 
 # ---------------------------------------------------------------- markdown helpers
 
@@ -72,7 +72,7 @@ def _count(n: int, word: str) -> str:
 
 def training_sentence(cards) -> str:
     """Where and how the networks behind the rows trained, from their model cards, grouped by device and batch."""
-    from .training.train import RECIPES
+    from redbench.training.train import RECIPES
     if not cards:
         return ''
     parts = []
@@ -200,7 +200,7 @@ def _section_data(inp: ReportInput) -> str:
                       n, _digests(inp.runs, dataset)])
     notes = [f"- {note}" for note in deviation_notes(datasets)]
     text = ['## Data', '',
-            'Digest: sha256 over the sorted per-file checksums (`redbench.runinfo.dataset_digest`), '
+            'Digest: sha256 over the sorted per-file checksums (`redbench.evaluation.runinfo.dataset_digest`), '
             'first 16 hex digits.', '',
             md_table(['dataset', 'description', 'role in the paper', 'images', 'digest'], lines)]
     if notes:
@@ -474,7 +474,7 @@ def _section_deviations(inp: ReportInput) -> str:
 
 def render_report_text(inp: ReportInput) -> str:
     head = [f"# {inp.title}", '',
-            'Rendered by `redbench.report.render_report` from stored rows and run.json files; '
+            'Rendered by `redbench.reporting.report.render_report` from stored rows and run.json files; '
             'no restoration was rerun for this report.', '']
     summary = _paper_summary(inp)
     if summary:

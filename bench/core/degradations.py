@@ -12,9 +12,9 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from .defaults import LEVEL_NAME
-from .errors import UserError
-from .resize import imresize, modcrop
+from redbench.core.defaults import LEVEL_NAME
+from redbench.core.errors import UserError
+from redbench.core.resize import imresize, modcrop
 
 
 @runtime_checkable
