@@ -2,6 +2,10 @@
 
 Order: `--data-dir` / $REDBENCH_DATA_DIR (a read-only mirror laid out like
 `../shared/datasets`), then the download cache, then a download into the cache.
+A $REDBENCH_DATA_DIR that does not exist is skipped with one note (the README's commands name
+`../shared/datasets`, which a fresh clone elsewhere lacks); a --data-dir that does not exist is an error.
+$REDBENCH_DATA_URL, when set, is the base URL every file is downloaded from instead
+(`<base>/<relpath>`: a copy of the mirror served over HTTP, e.g. behind a firewall).
 The cache and the downloads are pooch's, set up as scikit-image sets up its data:
 one `pooch.create` whose registry (file -> sha256, file -> URL) is read from
 datasets/checksums/*.tsv, with retries, in $REDBENCH_CACHE or the OS cache dir.
@@ -27,6 +31,7 @@ from redbench.datasets.catalog import FOLDER_PREFIX, SPECS, DatasetSpec, get_spe
 
 DATA_ENV = "REDBENCH_DATA_DIR"
 CACHE_ENV = "REDBENCH_CACHE"
+DATA_URL_ENV = "REDBENCH_DATA_URL"
 CHECKSUM_DIR = Path(__file__).parent / "checksums"
 DOWNLOAD_RETRIES = 3
 IMAGE_SUFFIXES = (".png", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg")
@@ -75,26 +80,52 @@ def registry() -> tuple[dict[str, str | None], dict[str, str]]:
     return hashes, urls
 
 
+def source_url(relpath: str, url: str) -> str:
+    """Where a file is downloaded from: `url` from its checksum list, or `<$REDBENCH_DATA_URL>/<relpath>`."""
+    base = os.environ.get(DATA_URL_ENV)
+    return f"{base.rstrip('/')}/{relpath}" if base else url
+
+
 def fetcher():
-    """The pooch that downloads into the cache (built per call: the cache folder follows $REDBENCH_CACHE)."""
+    """The pooch that downloads into the cache (built per call: the cache folder follows $REDBENCH_CACHE,
+    the URLs $REDBENCH_DATA_URL)."""
     try:
         import pooch
     except ImportError:
         raise UserError(f"downloading needs the package 'pooch' (pip install pooch); or give a mirror with "
                         f"--data-dir or ${DATA_ENV}.") from None
+    # pooch logs a line per file and per retry; our progress bar and one-line errors say it instead, and an
+    # offline run's error must not be buried under retry notes
+    pooch.get_logger().setLevel("WARNING")
     hashes, urls = registry()
     return pooch.create(path=pooch.os_cache("redbench"), base_url="", env=CACHE_ENV, registry=dict(hashes),
-                        urls=dict(urls), retry_if_failed=DOWNLOAD_RETRIES)
+                        urls={rel: source_url(rel, url) for rel, url in urls.items()},
+                        retry_if_failed=DOWNLOAD_RETRIES)
 
 
 def data_dir(option: str | None = None) -> Path | None:
-    value = option or os.environ.get(DATA_ENV)
+    """The local mirror: --data-dir, else $REDBENCH_DATA_DIR, else none (cache and downloads only)."""
+    if option:
+        path = Path(option).expanduser()
+        if not path.is_dir():
+            raise UserError(f"data directory '{path}' does not exist; fix --data-dir, or leave it out to use "
+                            f"the download cache.")
+        return path
+    value = os.environ.get(DATA_ENV)
     if not value:
         return None
     path = Path(value).expanduser()
     if not path.is_dir():
-        raise UserError(f"data directory '{path}' does not exist; fix --data-dir or ${DATA_ENV}.")
+        _note_missing_mirror(str(path))
+        return None
     return path
+
+
+@lru_cache(maxsize=None)
+def _note_missing_mirror(path: str) -> None:
+    """Once per process and path: the variable may be set for a layout this machine does not have."""
+    print(f"note: ${DATA_ENV} is '{path}', which does not exist; using the download cache {cache_dir()} and "
+          f"downloading what it lacks.", file=sys.stderr, flush=True)
 
 
 def cache_dir() -> Path:
@@ -125,22 +156,44 @@ def _readable(path: str, action: str, pooch) -> str:
 def _download(entry: FileEntry, mirror: Path | None = None) -> Path:
     pooch = fetcher()
     import requests  # pooch's own dependency, present wherever pooch is
+    url = source_url(entry.relpath, entry.url)
     try:
+        # pooch streams into a temporary file beside the target and moves it in only once its sha256 matches,
+        # so a download cut off mid-file leaves nothing in the cache
         return Path(pooch.fetch(entry.relpath, processor=_readable))
     except ValueError as exc:   # pooch's hash mismatch, after its retries
-        raise UserError(f"checksum mismatch downloading {entry.relpath} from {entry.url}: {exc}") from None
+        raise UserError(f"checksum mismatch downloading {entry.relpath} from {url}: {exc}") from None
     except (OSError, requests.RequestException) as exc:   # no network, refused, timed out, no space
         if mirror is not None:   # the user already gave a mirror: it lacks this file
             raise UserError(
-                f"missing file {entry.relpath} in the mirror {mirror}, and downloading it from {entry.url} failed "
+                f"missing file {entry.relpath} in the mirror {mirror}, and downloading it from {url} failed "
                 f"({type(exc).__name__}); add the file to the mirror (or fix the path) and rerun.") from None
         raise UserError(
-            f"could not download {entry.relpath} from {entry.url} ({type(exc).__name__}); "
+            f"could not download {entry.relpath} from {url} ({type(exc).__name__}, {DOWNLOAD_RETRIES} retries); "
             f"without internet, point --data-dir or ${DATA_ENV} at a local mirror.") from None
 
 
-def locate(entry: FileEntry, mirror: Path | None, download: bool = True) -> Path:
-    """Path of one verified file: the mirror's, else the cache's, else downloaded into the cache."""
+def _download_all(label: str, entries: list[FileEntry], mirror: Path | None) -> list[Path]:
+    """Download `entries` into the cache, with one progress bar (files) for all of them. The bar appears
+    after the first file has arrived, so a machine without network sees only the one-line error."""
+    from tqdm import tqdm
+    paths, bar = [], None
+    try:
+        for entry in entries:
+            paths.append(_download(entry, mirror))
+            if bar is None:
+                bar = tqdm(total=len(entries), initial=1, desc=f"downloading {label}", unit="file",
+                           file=sys.stderr, dynamic_ncols=True)
+            else:
+                bar.update()
+    finally:
+        if bar is not None:
+            bar.close()
+    return paths
+
+
+def _local(entry: FileEntry, mirror: Path | None) -> Path | None:
+    """The verified file in the mirror, else in the cache; None when neither has it."""
     if mirror is not None and (mirror / entry.relpath).is_file():
         _verify(mirror / entry.relpath, entry)
         return mirror / entry.relpath
@@ -148,10 +201,24 @@ def locate(entry: FileEntry, mirror: Path | None, download: bool = True) -> Path
     if cached.is_file():
         _verify(cached, entry)
         return cached
-    if not download:
+    return None
+
+
+def locate_all(label: str, entries: list[FileEntry], mirror: Path | None, download: bool = True) -> list[Path]:
+    """Paths of verified files, in order: the mirror's, else the cache's, else downloaded into the cache."""
+    found = [_local(entry, mirror) for entry in entries]
+    missing = [entry for entry, path in zip(entries, found) if path is None]
+    if missing and not download:
         where = f"{mirror}" if mirror else f"the cache {cache_dir()}"
-        raise UserError(f"missing file {entry.relpath} in {where}; rerun with downloads enabled or fix the mirror.")
-    return _download(entry, mirror)
+        raise UserError(f"missing file {missing[0].relpath} in {where}; rerun with downloads enabled or fix the "
+                        f"mirror.")
+    downloaded = iter(_download_all(label, missing, mirror))
+    return [path if path is not None else next(downloaded) for path in found]
+
+
+def locate(entry: FileEntry, mirror: Path | None, download: bool = True) -> Path:
+    """Path of one verified file: the mirror's, else the cache's, else downloaded into the cache."""
+    return locate_all(entry.relpath, [entry], mirror, download)[0]
 
 
 def folder_files(spec: DatasetSpec) -> list[ImageRef]:
@@ -178,12 +245,9 @@ def dataset_files(name: str, data_dir_option: str | None = None, download: bool 
     if spec.folder is not None:
         return folder_files(spec)
     mirror = data_dir(data_dir_option)
-    refs = []
-    for checksum_file in spec.checksum_files:
-        for entry in read_checksums(checksum_file):
-            path = locate(entry, mirror, download)
-            refs.append(ImageRef(spec.name, entry.stem, str(path), entry.sha256))
-    return refs
+    entries = [entry for checksum_file in spec.checksum_files for entry in read_checksums(checksum_file)]
+    paths = locate_all(spec.name, entries, mirror, download)
+    return [ImageRef(spec.name, entry.stem, str(path), entry.sha256) for entry, path in zip(entries, paths)]
 
 
 def image_count(name: str) -> int | None:
@@ -243,7 +307,7 @@ def fill_cache(names: list[str], data_dir_option: str | None = None, progress: b
         spec = get_spec(name)
         if spec.folder is not None:
             raise UserError(f"{name} is a folder of your own images; there is nothing to fetch for it.")
-        report = FetchReport(spec.name)
+        report, pending = FetchReport(spec.name), []
         for checksum_file in spec.checksum_files:
             for entry in read_checksums(checksum_file):
                 report.files += 1
@@ -257,8 +321,9 @@ def fill_cache(names: list[str], data_dir_option: str | None = None, progress: b
                     copy_atomic(mirror / entry.relpath, target)
                     report.copied += 1
                 else:
-                    _download(entry, mirror)
-                    report.downloaded += 1
+                    pending.append(entry)
+        _download_all(spec.name, pending, mirror)
+        report.downloaded = len(pending)
         if progress:
             print(f"{spec.name}: {report.files} files in {cache} ({report.cached} already there, {report.copied} "
                   f"copied from the mirror, {report.downloaded} downloaded)", file=sys.stderr, flush=True)
