@@ -1,5 +1,7 @@
 import os
+import re
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,38 @@ def mirror() -> Path:
         pytest.skip(f"no dataset mirror at {MIRROR}; set REDBENCH_DATA_DIR")
     os.environ["REDBENCH_DATA_DIR"] = str(MIRROR)
     return MIRROR
+
+
+# a test that lacks data skips with a reason ending in "; set VARIABLE" (the variable that gives it the data)
+DATA_SKIP = re.compile(r"; set (REDBENCH_\w+)$")
+DATA_VARIABLES = {"REDBENCH_DATA_DIR": "the dataset mirror (laid out like ../shared/datasets)",
+                  "REDBENCH_PAPER": "the paper's text (../shared/paper/mao2016-red-net.md)"}
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say how many tests skipped for want of data, and which variable runs them: with every data test
+    skipped, a run still passes, and -q shows no reasons."""
+    wanted = Counter()
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+        match = DATA_SKIP.search(reason)
+        if match:
+            wanted[match.group(1)] += 1
+    for variable, count in sorted(wanted.items()):
+        what = DATA_VARIABLES.get(variable, "where the data is")
+        terminalreporter.write_line(f"{count} test{'' if count == 1 else 's'} skipped for want of data: set "
+                                    f"{variable} to {what} to run {'it' if count == 1 else 'them'}.")
+
+
+@pytest.fixture
+def no_retry_wait(monkeypatch):
+    """pooch waits 1, 2, 3 s between download retries; tests that make downloads fail need not."""
+    import pooch.core
+
+    class NoSleep:
+        def sleep(self, seconds):
+            pass
+    monkeypatch.setattr(pooch.core, "time", NoSleep())
 
 
 @pytest.fixture(autouse=True)

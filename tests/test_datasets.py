@@ -84,7 +84,7 @@ def test_missing_file_without_network_is_a_clear_error(mirror, tmp_path, monkeyp
         dataset_files("set5", str(fake))
 
 
-def test_download_goes_through_pooch_with_checksum(mirror, tmp_path, monkeypatch):
+def test_download_goes_through_pooch_with_checksum(mirror, tmp_path, monkeypatch, no_retry_wait):
     fake = _copy_mirror(mirror, tmp_path, "set5")
     (fake / "set5" / "baby.png").unlink()
     calls = []
@@ -102,19 +102,11 @@ def test_download_goes_through_pooch_with_checksum(mirror, tmp_path, monkeypatch
     assert refs[0].path == str(cached) and cached.stat().st_mode & 0o077 == 0o666 & ~_umask() & 0o077
 
     # a download whose bytes do not match the registry is refused, naming the file (pooch retries it first)
-    import pooch.core
     cached.unlink()
-    monkeypatch.setattr(pooch.core, "time", _NoSleep())
     _fake_downloads(monkeypatch, lambda url, output_file: Path(output_file).write_bytes(b"not the baby"))
     with pytest.raises(UserError, match=r"checksum mismatch downloading set5/baby\.png"):
         dataset_files("set5", str(fake))
     assert not cached.exists()
-
-
-class _NoSleep:
-    """pooch.core's `time`, without waiting between retries."""
-    def sleep(self, seconds):
-        pass
 
 
 def _umask() -> int:
