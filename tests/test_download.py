@@ -189,3 +189,12 @@ def test_summary_counts_the_tests_skipped_for_want_of_data(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert ("2 tests skipped for want of data: set REDBENCH_DATA_DIR to the dataset mirror (laid out like "
             "../shared/datasets) to run them.") in result.stdout
+
+
+def test_readme_states_the_download_settings():
+    """The README's Data section names what the tests above hold: the variables, the retries, the error."""
+    data = (ROOT / "README.md").read_text().split("## Data", 1)[1].split("\n## ", 1)[0]
+    for text in (f"${fetch.DATA_URL_ENV}", f"${fetch.DATA_ENV}` that does not exist is skipped with one",
+                 f"with {fetch.DOWNLOAD_RETRIES} retries", "`error: could not download ...`",
+                 "python -m http.server -d ../shared/datasets"):
+        assert text in " ".join(data.split()), text
