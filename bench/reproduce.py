@@ -12,6 +12,7 @@ from pathlib import Path
 
 from redbench.core.defaults import DATASETS, PAPER_LEVELS
 from redbench.core.errors import UserError
+from redbench.reporting.experiments import DECISIVE, RESULTS as SHORT_RUNS
 from redbench.reporting.released import FOLDER as RELEASED_FOLDER
 from redbench.evaluation.runner import RunConfig, run
 
@@ -92,7 +93,7 @@ def runnable_methods(task: str, level, methods: list[str]) -> tuple[dict[str, st
 
 
 def make_figures(data_dir: str | None, force: bool = False) -> dict[str, str]:
-    """Figures for the report. The training-experiment figures are cached (they only read stored logs); the
+    """Figures for the report. A Figure 3 picture is redrawn when the runs its verdict rests on change; the
     section 2.2 plot is redrawn from the installed weights' rows every time; a visual grid is redrawn when the
     weights of its methods differ from those recorded beside it (figures/<name>.json)."""
     import json
@@ -102,17 +103,13 @@ def make_figures(data_dir: str | None, force: bool = False) -> dict[str, str]:
     out = ROOT / "figures"
     out.mkdir(parents=True, exist_ok=True)
     made = {}
-    jobs = {
-        FIG3A_TITLE: ("fig3a.png", lambda p: figures.fig3a(p, data_dir=data_dir)),
-        FIG3B_TITLE: ("fig3b.png", figures.fig3b),
-        FIG3C_TITLE: ("fig3c.png", figures.fig3c),
-    }
-    for title, (name, render) in jobs.items():
-        path = out / name
-        if force or not path.exists():
-            _say(f"rendering {path}")
-            render(path)
-        made[title] = f"figures/{name}"
+    for panel, title in FIG3_PANELS.items():
+        # from the runs the panel's verdict rests on; drawn again when they change (figures/fig3x.json)
+        path = out / f"fig{panel}.png"
+        if figures.draw_figure3(panel, path, data_dir, force):
+            _say(f"rendered {path}")
+        if path.exists():
+            made[title] = f"figures/{path.name}"
     rows = noise_level_rows()
     figures.noise_level_plot(rows, {k: v for k, v in NOISE_COLUMNS.items() if k != "noisy" and k in set(rows.method)},
                              out / "noise_level.png", "set12")
@@ -235,35 +232,26 @@ FIG3C_OURS = {"Block-2-RED": "fig3b-red20-skip", "Block-2-He et al.": "fig3c-he-
               "Block-4-RED": "fig3c-red-span4", "Block-4-He et al.": "fig3c-he-span4"}
 
 
-def _last_validation(name: str, results: Path) -> tuple[int, float]:
-    import pandas as pd
-    log = pd.read_csv(results / name / "log.csv")
-    last = log[log["val_psnr"].notna()].iloc[-1]
-    return int(last["step"]), float(last["val_psnr"])
-
-
-def _how_validated(names, results: Path) -> str:
-    """How the experiments `names` were validated and for how long they trained, from their model cards."""
-    from redbench.reporting.report_data import load_experiment_cards
-    cards = load_experiment_cards(results, names)
-    said = sorted({f"{card.val_protocol}, after {card.budget}" for card in cards})
-    return "; ".join(said) if said else "no model card recorded"
-
-
-def fig3c_note(results: Path = ROOT / "experiments") -> str:
-    """The caption's end-of-training PSNR beside our last validation PSNR, curve by curve."""
+def fig3c_note(decisive_dir: Path = DECISIVE, short_dir: Path = SHORT_RUNS) -> str:
+    """The caption's end-of-training PSNR beside our last validation PSNR, curve by curve, from the runs the
+    verdict rests on (figure3.panel_runs)."""
     from redbench.methods.paper_numbers import FIGURE_3C
 
     from redbench.core.markdown import md_table
-    ours = {curve: _last_validation(name, results) for curve, name in FIG3C_OURS.items()}
-    lines = [[curve, f"{paper:.2f}", f"{ours[curve][1]:.2f}", ours[curve][0], FIG3C_OURS[curve]]
+    from redbench.reporting.figure3 import how_validated, last_validation, panel_runs
+    groups = panel_runs("3c", decisive_dir, short_dir)
+    if groups is None:
+        return ""
+    runs = {name: run for group in groups for name, run in group.runs.items()}
+    ours = {curve: last_validation(runs[name]) for curve, name in FIG3C_OURS.items()}
+    lines = [[curve, f"{paper:.2f}", f"{ours[curve][1]:.2f}", f"{ours[curve][0]:,}", FIG3C_OURS[curve]]
              for curve, paper in FIGURE_3C]
     paper, mine = dict(FIGURE_3C), {c: v for c, (_, v) in ours.items()}
     gaps = "; ".join(f"block {b}: paper {paper[f'Block-{b}-RED'] - paper[f'Block-{b}-He et al.']:+.2f}, ours "
                      f"{mine[f'Block-{b}-RED'] - mine[f'Block-{b}-He et al.']:+.2f}" for b in (2, 4))
     return ("PSNR at the last iteration: the paper's values from the Figure 3(c) caption (curve order inferred, "
             "see Protocol; noise level and test images not stated) beside ours (the last validation PSNR of each "
-            f"experiment: {_how_validated(FIG3C_OURS.values(), results)}). Absolute values are not comparable; the "
+            f"experiment: {how_validated(groups)}). Absolute values are not comparable; the "
             f"order within a block size is. RED minus He et al.: {gaps}.\n\n"
             + md_table(["curve (paper's name)", "paper (dB)", "ours (dB)", "our last iteration", "our experiment"],
                        lines))

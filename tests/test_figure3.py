@@ -8,11 +8,12 @@ import tarfile
 import pytest
 
 from redbench.reporting.experiments import figure3
-from redbench.reporting.figure3 import panel_verdict, verdict_lines
+from redbench.reporting.figure3 import panel_runs, panel_verdict, standing, verdict_lines
 from tests.conftest import ROOT
 
 
 def _run(folder, name, final, column="val_psnr", iters=20000, device="NVIDIA H200"):
+    """A tiny stored run: 20 log rows ending at `final`, and a card with the fields the report reads."""
     (folder / name).mkdir(parents=True, exist_ok=True)
     rows = ["step,patches,seconds,lr,loss,val_psnr"]
     for step in range(1, 21):   # the verdict averages the last 10% of rows: make them all `final`
@@ -21,8 +22,9 @@ def _run(folder, name, final, column="val_psnr", iters=20000, device="NVIDIA H20
                     f"{value if column == 'val_psnr' else ''}")
     (folder / name / "log.csv").write_text("\n".join(rows) + "\n")
     (folder / name / f"{name}.json").write_text(json.dumps({
-        "iterations": iters, "batch_size": 16, "recipe": "paper", "device": device,
-        "extra": {"train_config": {"lr": 1e-4}}}))
+        "iterations": iters, "batch_size": 16, "patch_size": 40, "recipe": "paper", "device": device,
+        "budget": f"{iters} iterations on {device}", "val_protocol": "4 crops",
+        "extra": {"train_config": {"lr": 1e-4, "levels": "30"}}}))
 
 
 def test_each_panel_is_judged_on_its_runs_and_names_the_budget(tmp_path):
@@ -63,13 +65,44 @@ def test_figure3c_judges_each_block_size_on_its_longest_complete_pair(tmp_path):
     assert c.supports and not c.decisive and "block 2 +0.20 dB; block 4 +0.20 dB" in c.measured
     assert c.budget == ("block 2: 20,000 updates of batch 16, Adam lr 0.0001, CPU, 2 threads; "
                         "block 4: 120 updates of batch 16, Adam lr 0.0001, CPU, 2 threads")
+    # one of block 4's pair at 20,000 updates: block 4 still rests on the short pair, and says who is missing
     _run(decisive, "fig3c-red-span4", 28.0)
+    c = panel_verdict("3c", decisive, short)
+    assert [g.runs["fig3c-red-span4" if g.label == "block 4" else "fig3b-red20-skip"].folder.parent
+            for g in c.groups] == [decisive, short]
+    assert standing(c).endswith("Block 2 is decided at 20,000 updates. Block 4 rests on the 120-update runs "
+                                "(20,000-update runs so far: fig3c-red-span4; still to train: fig3c-he-span4).")
     _run(decisive, "fig3c-he-span4", 28.2)
     c = panel_verdict("3c", decisive, short)
-    assert not c.supports and c.decisive and "block 4 -0.20 dB" in c.measured
+    assert not c.supports and c.decisive and "block 4 -0.20 dB" in c.measured and standing(c) == ""
+    assert "Provisional" not in verdict_lines(decisive, short)[2]
     _run(decisive, "fig3c-red-span4", 28.202)   # +0.002 dB prints as +0.00: a tie does not support "beats"
     c = panel_verdict("3c", decisive, short)
     assert not c.supports and "block 4 +0.00 dB" in c.measured
+
+
+def test_a_panel_is_provisional_until_every_run_is_at_the_deciding_budget(tmp_path):
+    """3(b) compares all five networks, so it rests on one budget: the short runs until the last of the five
+    has its 20,000-update run; a run in the 20,000-update folder that trained for fewer updates does not count."""
+    decisive, short = tmp_path / "20k", tmp_path / "short"
+    names = [exp.name for exp in figure3("3b")]
+    for i, name in enumerate(names):
+        _run(short, name, 0.01 - i / 1000, column="loss", iters=120, device="CPU, 1 threads")
+    _run(decisive, "fig3b-red20-skip", 0.002, column="loss")
+    b = panel_verdict("3b", decisive, short)
+    assert not b.decisive and {run.folder.parent for run in b.groups[0].runs.values()} == {short}
+    assert b.budget.startswith("120 updates") and standing(b).endswith(
+        "It rests on the 120-update runs (20,000-update runs so far: fig3b-red20-skip; still to train: "
+        "fig3b-red10-noskip, fig3b-red20-noskip, fig3b-red30-noskip, fig3b-red30-skip).")
+    for name in names:
+        _run(decisive, name, 0.003, column="loss", iters=50 if name == "fig3b-red30-skip" else 20000)
+    b = panel_verdict("3b", decisive, short)
+    assert not b.decisive and b.budget.startswith("50/20,000 updates") and "still to train: fig3b-red30-skip)" in \
+        standing(b)
+    _run(decisive, "fig3b-red30-skip", 0.003, column="loss")
+    b = panel_verdict("3b", decisive, short)
+    assert b.decisive and standing(b) == "" and "Provisional" not in verdict_lines(decisive, short)[1]
+    assert panel_runs("3b", decisive, short)[0].runs.keys() == b.groups[0].runs.keys()
 
 
 def test_figure3_archive_round_trip_and_an_unexpected_member_refuses_it_whole(tmp_path):

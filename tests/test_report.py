@@ -341,7 +341,9 @@ def test_figure_notes_put_the_paper_beside_ours(tmp_path):
     for i, name in enumerate(FIG3C_OURS.values()):
         (tmp_path / name).mkdir()
         pd.DataFrame({'step': [60, 120], 'val_psnr': [20.0, 26.0 + i / 10]}).to_csv(tmp_path / name / 'log.csv', index=False)
-    note = fig3c_note(tmp_path)
+        (tmp_path / name / f'{name}.json').write_text(json.dumps(
+            {'iterations': 120, 'batch_size': 16, 'recipe': 'paper', 'device': 'CPU, 1 threads'}))
+    note = fig3c_note(tmp_path / 'no-20k-runs', tmp_path)
     assert '| Block-2-RED | 25.08 | 26.00 | 120 | fig3b-red20-skip |' in note
     assert '| Block-4-He et al. | 25.21 | 26.30 | 120 | fig3c-he-span4 |' in note
     assert 'block 2: paper +0.49, ours -0.10' in note

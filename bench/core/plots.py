@@ -29,9 +29,17 @@ def save_figure(fig, out: str | Path, dpi: int = 110) -> Path:
 def plot_training_curves(logs: list[Path], out: Path, labels: list[str] | None = None, column: str = "loss",
                          title: str | None = None, ylabel: str | None = None) -> Path:
     """One curve per training log (log.csv: step, ..., loss, val_psnr) of `column` against the iteration."""
-    import pandas as pd
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    draw_training_curves(ax, logs, labels, column, title, ylabel)
+    fig.tight_layout()
+    return save_figure(fig, out)
+
+
+def draw_training_curves(ax, logs: list[Path], labels: list[str] | None = None, column: str = "loss",
+                         title: str | None = None, ylabel: str | None = None) -> None:
+    """plot_training_curves onto the axes `ax` (one panel of a larger figure)."""
+    import pandas as pd
     for i, log in enumerate(logs):
         frame = pd.read_csv(log)
         frame = frame[frame[column].notna()]
@@ -46,5 +54,3 @@ def plot_training_curves(logs: list[Path], out: Path, labels: list[str] | None =
     ax.legend(fontsize=8)
     if title:
         ax.set_title(title, fontsize=8)
-    fig.tight_layout()
-    return save_figure(fig, out)

@@ -1,29 +1,66 @@
-"""Figure 3 (a, b, c) and the noise-level plot, rendered from stored logs, weights and rows."""
+"""Figure 3 (a, b, c) and the noise-level plot, rendered from stored logs, weights and rows.
+
+Each Figure 3 picture is drawn from the runs its verdict rests on (figure3.panel_runs), with their budget in
+its subtitle, and drawn again whenever those runs change.
+"""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from redbench.reporting.experiments import EXPERIMENTS, FIG3C_EXTRA, RESULTS
-from redbench.core.plots import plot_training_curves, pyplot, save_figure
+from redbench.core.atomic import write_text_atomic
+from redbench.core.hashing import file_sha256
+from redbench.core.plots import draw_training_curves, pyplot, save_figure
+from redbench.reporting.experiments import DECISIVE, FIG3C_EXTRA, RESULTS, figure3
+from redbench.reporting.figure3 import TARGET, Group, panel_runs
+
+LABELS = {e.name: e.label for e in figure3()}
+TITLES = {"3a": "Figure 3(a): 5 conv + 5 deconv, stride 3, 243x243 input, sigma 70",
+          "3b": "Figure 3(b): training loss with and without symmetric skips",
+          "3c": "Figure 3(c): RED skips vs He et al. block skips (20 layers)"}
 
 
-def _card(name: str, results: Path) -> dict:
-    import json
-    return json.loads((results / name / f"{name}.json").read_text())
+def subtitle(group: Group) -> str:
+    """The budget of a group of runs, read from their cards, and whether it is the one that decides."""
+    card = next(iter(group.runs.values())).card
+    cfg = card.get("extra", {}).get("train_config", {})
+    where = "; ".join(sorted({str(run.folder.parent) for run in group.runs.values()}))
+    standing = "the deciding budget" if group.decisive else f"provisional: fewer than {TARGET:,} updates"
+    return (f"{group.label + ': ' if group.label else ''}{group.budget}\n{card['patch_size']}x{card['patch_size']} "
+            f"patches, sigma {cfg.get('levels', '?')}; {standing} ({where})")
 
 
-def _budget_note(names: list[str], results: Path) -> str:
-    card = _card(names[0], results)
-    cfg = card["extra"]["train_config"]
-    return (f"budget: {card['iterations']} iterations x batch {card['batch_size']} of {card['patch_size']}x"
-            f"{card['patch_size']} patches, sigma {cfg['levels']}, Adam "
-            f"{'lr %g constant' % cfg['lr'] if cfg.get('lr') else 'recipe ' + card['recipe']}, {card['device']}")
+def drawn_from(groups: tuple[Group, ...]) -> dict:
+    """What a Figure 3 picture shows, recorded beside it (figures/fig3x.json): each run's folder, updates and
+    the digests of its log, card and (3(a)) weights; a picture whose record differs is drawn again."""
+    runs = {}
+    for group in groups:
+        for name, run in group.runs.items():
+            files = [run.folder / "log.csv", run.folder / f"{name}.json", run.folder / f"{name}.safetensors"]
+            runs[name] = {"folder": run.folder.as_posix(), "updates": run.card["iterations"],
+                          "sha256": {f.name: file_sha256(f) for f in files if f.is_file()}}
+    return {"runs": runs, "budget": {g.label or "panel": subtitle(g).replace("\n", ", ") for g in groups}}
 
 
-def fig3a(out: Path, results: Path = RESULTS, data_dir: str | None = None) -> Path:
+def draw_figure3(panel: str, out: Path, data_dir: str | None = None, force: bool = False,
+                 decisive_dir: Path = DECISIVE, short_dir: Path = RESULTS) -> bool:
+    """Draw one panel of Figure 3 from the runs its verdict rests on (figure3.panel_runs), unless `out` and its
+    record already show those very runs. True: drawn now; False: kept, or no complete runs to draw."""
+    groups = panel_runs(panel, decisive_dir, short_dir)
+    if groups is None:
+        return False
+    record, record_path = drawn_from(groups), out.with_suffix(".json")
+    if not force and out.exists() and record_path.exists() and json.loads(record_path.read_text()) == record:
+        return False
+    {"3a": _fig3a, "3b": _fig3b, "3c": _fig3c}[panel](out, groups, data_dir)
+    write_text_atomic(record_path, json.dumps(record, indent=1))
+    return True
+
+
+def _fig3a(out: Path, groups: tuple[Group, ...], data_dir: str | None) -> Path:
     """Reconstructions of the stride-3 network with and without skips (sigma 70, 243x243)."""
     from redbench.datasets.catalog import get_spec
     from redbench.datasets.fetch import dataset_files
@@ -33,41 +70,49 @@ def fig3a(out: Path, results: Path = RESULTS, data_dir: str | None = None) -> Pa
 
     from redbench.core.degradations import GaussianNoise, noise_seed
     from redbench.core.metrics import psnr
+    (group,) = groups
     ref = next(r for r in dataset_files("set12", data_dir) if r.name == "02")
     clean = ground_truth(ref.path, get_spec("set12"))[6:249, 6:249]
     noisy = GaussianNoise(70).apply(clean, noise_seed(0, "set12-243", "02", 70))
     panels = [("clean", clean), (f"noisy sigma 70\n{psnr(clean, noisy):.2f} dB", noisy)]
-    for name, label in (("fig3a-noskip", "without skips"), ("fig3a-skip", "with skips")):
-        net, _ = load_network(str(results / name / name), whole_images=False)
+    for name in ("fig3a-noskip", "fig3a-skip"):
+        net, _ = load_network(str(group.runs[name].folder / name), whole_images=False)
         restored = apply_network(net, noisy)
-        panels.append((f"{label}\n{psnr(clean, restored):.2f} dB", restored))
+        panels.append((f"{LABELS[name]}\n{psnr(clean, restored):.2f} dB", restored))
     plt = pyplot()
-    fig, axes = plt.subplots(1, 4, figsize=(12, 3.6))
+    fig, axes = plt.subplots(1, 4, figsize=(12, 3.9))
     for ax, (title, image) in zip(axes, panels):
         ax.imshow(np.clip(image, 0, 255), cmap="gray", vmin=0, vmax=255)
         ax.set_title(title, fontsize=9)
         ax.axis("off")
-    fig.suptitle("Figure 3(a): 5 conv + 5 deconv, stride 3, 243x243 input, sigma 70. "
-                 + _budget_note(["fig3a-skip"], results), fontsize=8)
+    fig.suptitle(f"{TITLES['3a']}\n{subtitle(group)}", fontsize=8)
     fig.tight_layout()
     return save_figure(fig, out)
 
 
-def _curves(out: Path, names: dict[str, str], column: str, title: str, results: Path) -> Path:
-    return plot_training_curves([results / name / "log.csv" for name in names], out, labels=list(names.values()),
-                                column=column, title=title + "\n" + _budget_note(list(names), results),
-                                ylabel="validation PSNR (dB), 4 BSD200 crops" if column == "val_psnr" else None)
+def _draw_group(ax, group: Group, column: str, title: str, labels: dict = LABELS) -> None:
+    draw_training_curves(ax, [run.folder / "log.csv" for run in group.runs.values()],
+                         [labels[name] for name in group.runs], column, f"{title}\n{subtitle(group)}",
+                         "validation PSNR (dB) on 4 crops" if column == "val_psnr" else None)
 
 
-def fig3b(out: Path, results: Path = RESULTS) -> Path:
-    names = {e.name: e.label for e in EXPERIMENTS if e.figure == "3b"}
-    return _curves(out, names, "loss", "Figure 3(b): training loss with and without symmetric skips", results)
+def _fig3b(out: Path, groups: tuple[Group, ...], data_dir: str | None = None) -> Path:
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    _draw_group(ax, groups[0], "loss", TITLES["3b"])
+    fig.tight_layout()
+    return save_figure(fig, out)
 
 
-def fig3c(out: Path, results: Path = RESULTS) -> Path:
-    names = dict(FIG3C_EXTRA)
-    names.update({e.name: e.label for e in EXPERIMENTS if e.figure == "3c"})
-    return _curves(out, names, "val_psnr", "Figure 3(c): RED skips vs He et al. block skips (20 layers)", results)
+def _fig3c(out: Path, groups: tuple[Group, ...], data_dir: str | None = None) -> Path:
+    """One plot per block size: each pair is judged on its own runs, which may differ in budget."""
+    plt = pyplot()
+    fig, axes = plt.subplots(1, len(groups), figsize=(6.0 * len(groups), 4.4))
+    for ax, group in zip(np.atleast_1d(axes), groups):
+        _draw_group(ax, group, "val_psnr", f"block size {group.label.split()[-1]}", {**LABELS, **FIG3C_EXTRA})
+    fig.suptitle(TITLES["3c"], fontsize=9)
+    fig.tight_layout()
+    return save_figure(fig, out)
 
 
 def noise_level_plot(rows: pd.DataFrame, methods: dict[str, str], out: Path, dataset: str) -> Path:
