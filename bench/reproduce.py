@@ -238,7 +238,7 @@ def fig3c_note(decisive_dir: Path = DECISIVE, short_dir: Path = SHORT_RUNS) -> s
     from redbench.methods.paper_numbers import FIGURE_3C
 
     from redbench.core.markdown import md_table
-    from redbench.reporting.figure3 import how_validated, last_validation, panel_runs
+    from redbench.reporting.figure3 import TAIL, how_validated, last_validation, panel_runs
     groups = panel_runs("3c", decisive_dir, short_dir)
     if groups is None:
         return ""
@@ -252,7 +252,8 @@ def fig3c_note(decisive_dir: Path = DECISIVE, short_dir: Path = SHORT_RUNS) -> s
     return ("PSNR at the last iteration: the paper's values from the Figure 3(c) caption (curve order inferred, "
             "see Protocol; noise level and test images not stated) beside ours (the last validation PSNR of each "
             f"experiment: {how_validated(groups)}). Absolute values are not comparable; the "
-            f"order within a block size is. RED minus He et al.: {gaps}.\n\n"
+            f"order within a block size is. RED minus He et al.: {gaps} (the verdict above averages the last "
+            f"{TAIL:.0%} of each run's validations instead, so that one noisy validation does not decide).\n\n"
             + md_table(["curve (paper's name)", "paper (dB)", "ours (dB)", "our last iteration", "our experiment"],
                        lines))
 

@@ -64,7 +64,7 @@ def test_figure3_is_drawn_from_the_runs_its_verdict_rests_on_and_again_when_they
     assert {name: run["folder"] for name, run in record["runs"].items()} == {
         name: run.folder.as_posix() for group in verdict.groups for name, run in group.runs.items()}
     assert record["runs"]["fig3c-he-span2"]["updates"] == 20000 and record["runs"]["fig3c-he-span4"]["updates"] == 120
-    assert record["budget"]["block 2"].startswith("block 2: 20,000 updates of batch 16, Adam lr 0.0001, CPU, 2 threads")
+    assert record["budget"]["block 2"].startswith("20,000 updates of batch 16, Adam lr 0.0001, CPU, 2 threads")
     assert "provisional: fewer than 20,000 updates" in record["budget"]["block 4"]
     assert png.read_bytes().startswith(b"\x89PNG")
     assert not figures.draw_figure3("3c", png, decisive_dir=decisive, short_dir=short)   # same runs: kept

@@ -24,12 +24,12 @@ TITLES = {"3a": "Figure 3(a): 5 conv + 5 deconv, stride 3, 243x243 input, sigma 
 
 
 def subtitle(group: Group) -> str:
-    """The budget of a group of runs, read from their cards, and whether it is the one that decides."""
+    """The budget of a group of runs, read from their cards, and whether it is the one that decides (two lines)."""
     card = next(iter(group.runs.values())).card
     cfg = card.get("extra", {}).get("train_config", {})
     where = "; ".join(sorted({str(run.folder.parent) for run in group.runs.values()}))
     standing = "the deciding budget" if group.decisive else f"provisional: fewer than {TARGET:,} updates"
-    return (f"{group.label + ': ' if group.label else ''}{group.budget}\n{card['patch_size']}x{card['patch_size']} "
+    return (f"{group.budget}\n{card['patch_size']}x{card['patch_size']} "
             f"patches, sigma {cfg.get('levels', '?')}; {standing} ({where})")
 
 
@@ -80,13 +80,13 @@ def _fig3a(out: Path, groups: tuple[Group, ...], data_dir: str | None) -> Path:
         restored = apply_network(net, noisy)
         panels.append((f"{LABELS[name]}\n{psnr(clean, restored):.2f} dB", restored))
     plt = pyplot()
-    fig, axes = plt.subplots(1, 4, figsize=(12, 3.9))
+    fig, axes = plt.subplots(1, 4, figsize=(12, 4.1))
     for ax, (title, image) in zip(axes, panels):
         ax.imshow(np.clip(image, 0, 255), cmap="gray", vmin=0, vmax=255)
         ax.set_title(title, fontsize=9)
         ax.axis("off")
     fig.suptitle(f"{TITLES['3a']}\n{subtitle(group)}", fontsize=8)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.88))   # room for the three-line title above the panels' own
     return save_figure(fig, out)
 
 
