@@ -196,9 +196,8 @@ def verdict_lines(decisive_dir: Path = DECISIVE, short_dir: Path = RESULTS) -> l
             lines.append(f"- Figure {panel[0]}({panel[1]}): no complete runs yet.")
             continue
         word = "support" if verdict.supports else "do not support"
-        strength = f" {standing(verdict)}" if standing(verdict) else ""
         lines.append(f"- Figure {panel[0]}({panel[1]}), the claim that {verdict.claim}: our runs {word} it "
-                     f"({verdict.measured}; {verdict.budget}).{strength}")
+                     f"({verdict.measured}; {verdict.budget}). {standing(verdict)}".rstrip())
     return lines
 
 
