@@ -1,9 +1,11 @@
-"""The LaTeX tables compile in a plain one-column article and fit its \\textwidth.
+"""The LaTeX tables compile in a one-column and a two-column article and fit both.
 
 Every table the reproduction writes (from representative rows with all of its methods, levels and a partial cell,
-and the committed results/**/table_*.tex) is \\input into `\\documentclass{article}` with booktabs only and
-compiled with pdflatex; any error, Overfull \\hbox or float taller than a page fails. Without pdflatex the
-compile is skipped here, but it fails under CI=true: .ci/run installs texlive-latex-recommended.
+and the committed results/**/table_*.tex) is written as its files (a wrapper per layout, `_column.tex` and
+`_page.tex`, beside its float-free `_tabular` files), and every wrapper is \\input into `\\documentclass{article}` and
+`\\documentclass[twocolumn]{article}` with booktabs only and compiled with pdflatex; any error, Overfull \\hbox or
+float taller than a page fails. Without pdflatex the compile is skipped here, but it fails under CI=true: .ci/run
+installs texlive-latex-recommended.
 """
 import os
 import re
@@ -14,7 +16,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from redbench.datasets.fetch import image_count
-from redbench.evaluation.tables import render_single_vs_separate, render_table
+from redbench.evaluation.table_latex import COLUMN, FOOTNOTESIZE, LAYOUTS, PAGE, SMALL, arrangement, font_for, grids
+from redbench.evaluation.table_latex import latex_files
+from redbench.evaluation.tables import build_single_vs_separate, build_table, file_label
 
 from tests.conftest import ROOT
 
@@ -24,7 +28,8 @@ SR = ('bicubic', 'srcnn', 'red10', 'red20', 'red30', 'red30+', 'red10-single', '
       'red30-single+')
 SIGMAS, SCALES = (10, 30, 50, 70), (2, 3, 4)
 EXPERIMENT = 'net:results/experiments/noise-red10-s30/noise-red10-s30'
-SMALLER_THAN_SMALL = (r'\footnotesize', r'\scriptsize', r'\tiny', r'\resizebox', r'\scalebox', r'\adjustbox')
+TOO_SMALL = (r'\scriptsize', r'\tiny', r'\resizebox', r'\scalebox', r'\adjustbox')
+SIZES = (r'\small', r'\footnotesize')
 
 
 def pdflatex() -> str:
@@ -70,77 +75,132 @@ def _rows() -> pd.DataFrame:
 
 
 def _generated() -> dict[str, str]:
+    """{file name: text} of every table's LaTeX files, in folders as the reproduction writes them."""
     rows = _rows()
     out = {}
     for task, dataset in rows[['task', 'dataset']].drop_duplicates().itertuples(index=False):
-        out[f'{task}_{dataset}.tex'] = render_table(rows, task, dataset, 'latex')
+        stem = f'table_{task}_{file_label(dataset)}'
+        out.update({f'{task}/{name}': text for name, text in latex_files(build_table(rows, task, dataset), stem).items()})
     # Tables 6-7 (the report's single-model tables), in LaTeX too
-    out['single_denoise_set12.tex'] = render_single_vs_separate(rows, 'denoise', 'set12', fmt='latex')
-    out['single_sr_set14.tex'] = render_single_vs_separate(rows, 'sr', 'set14', fmt='latex')
+    for task, dataset in (('denoise', 'set12'), ('sr', 'set14')):
+        files = latex_files(build_single_vs_separate(rows, task, dataset), f'single_{task}_{dataset}')
+        out.update({f'single/{name}': text for name, text in files.items()})
     return out
 
 
 def _committed() -> dict[str, str]:
     paths = sorted((ROOT / 'results').rglob('table_*.tex'))
     assert paths, 'no committed results/**/table_*.tex'
-    return {'_'.join(p.relative_to(ROOT).parts): p.read_text() for p in paths}
+    return {p.relative_to(ROOT).as_posix(): p.read_text() for p in paths}
 
 
 FRAGMENTS = {'generated': _generated, 'committed': _committed}
 
 
-def _check_source(name: str, tex: str) -> list[str]:
-    problems = []
-    if r'\documentclass' in tex or r'\usepackage' in tex or r'\begin{document}' in tex:
-        problems.append(f'{name}: not a fragment to \\input')
-    problems += [f'{name}: {cmd} makes the table smaller than \\small' for cmd in SMALLER_THAN_SMALL if cmd in tex]
-    tables = tex.count(r'\begin{table}')
-    if not tables or tables != tex.count(r'\end{table}') or tex.count(r'\small') != tables:
-        problems.append(f'{name}: every table float sets \\small')
-    if r'\hline' in tex or tex.count(r'\toprule') != tex.count(r'\bottomrule') or r'\midrule' not in tex:
-        problems.append(f'{name}: booktabs rules only')
+def _layout(name: str):
+    return next((lay for lay in LAYOUTS if name.endswith(f'_{lay.name}.tex')), None)
+
+
+def _check_wrapper(name: str, tex: str, files: dict[str, str]) -> list[str]:
+    layout, problems = _layout(name), []
+    env = layout.environment
+    floats = tex.count(rf'\begin{{{env}}}')
+    if not floats or floats != tex.count(rf'\end{{{env}}}') or tex.count(r'\begin{table') != floats:
+        problems.append(f'{name}: {layout.name} wrappers hold {env} floats only')
+    inputs = re.findall(r'\\input\{.* ([^ }]+)\}', tex)
+    folder = name.rsplit('/', 1)[0] + '/' if '/' in name else ''
+    if len(inputs) != floats or any(folder + x not in files for x in inputs):
+        problems.append(f'{name}: one \\input of a tabular file beside it per float')
+    if r'\begin{tabular}' in tex:
+        problems.append(f'{name}: a wrapper is thin; the tabulars are in the _tabular files')
     captions = re.findall(r'\\caption\{(.*)\}\n', tex)
-    if len(captions) != tables or [c for c in captions if re.match(r'Table\s*\d', c)]:
+    if len(captions) != floats or [c for c in captions if re.match(r'Table\s*\d', c)]:
         problems.append(f'{name}: one caption per float, none starting with "Table N" (LaTeX numbers it)')
-    if len(re.findall(r'\\label\{tab:[^}]+\}', tex)) != tables:
+    if len(re.findall(r'\\label\{tab:[^}]+\}', tex)) != floats:
         problems.append(f'{name}: one \\label per float')
-    if '(paper ' in tex or 'Weights' in tex or re.search(r'@[0-9a-f]{6}', tex):
-        problems.append(f'{name}: the long notes (paper values beside ours, weights) belong in the markdown')
     return problems
 
 
+def _check_tabular(name: str, tex: str) -> list[str]:
+    problems = []
+    if r'\begin{table' in tex or r'\caption' in tex:
+        problems.append(f'{name}: a tabular file is float-free')
+    problems += [f'{name}: {cmd} makes the table smaller than \\footnotesize' for cmd in TOO_SMALL if cmd in tex]
+    if sum(tex.startswith('{' + size) for size in SIZES) != 1:
+        problems.append(f'{name}: sets \\small or \\footnotesize for its tabulars, in a group')
+    if r'\hline' in tex or tex.count(r'\toprule') != tex.count(r'\bottomrule') or r'\midrule' not in tex:
+        problems.append(f'{name}: booktabs rules only')
+    return problems
+
+
+def _check_source(name: str, tex: str, files: dict[str, str]) -> list[str]:
+    problems = []
+    if r'\documentclass' in tex or r'\usepackage' in tex or r'\begin{document}' in tex:
+        problems.append(f'{name}: not a fragment to \\input')
+    if '(paper ' in tex or 'Weights' in tex or re.search(r'@[0-9a-f]{6}', tex):
+        problems.append(f'{name}: the long notes (paper values beside ours, weights) belong in the markdown')
+    if re.search(r'_tabular\d*\.tex$', name):
+        return problems + _check_tabular(name, tex)
+    if _layout(name) is None:
+        return problems + [f'{name}: neither a wrapper (_column.tex, _page.tex) nor a _tabular file']
+    return problems + _check_wrapper(name, tex, files)
+
+
 @pytest.mark.parametrize('which', sorted(FRAGMENTS))
-def test_latex_sources_are_short_booktabs_fragments(which):
-    fragments = FRAGMENTS[which]()
-    problems = [p for name, tex in fragments.items() for p in _check_source(name, tex)]
+def test_latex_sources_are_thin_wrappers_around_booktabs_tabulars(which):
+    files = FRAGMENTS[which]()
+    problems = [p for name, tex in files.items() for p in _check_source(name, tex, files)]
     assert not problems, '\n'.join(problems)
+    # every tabular file belongs to a wrapper of the same table and layout
+    wrappers = [n for n in files if _layout(n)]
+    assert all(any(n.startswith(w[:-4]) for w in wrappers) for n in files if n not in wrappers)
 
 
 def test_generated_tables_cover_the_partial_cell_and_split_wide_tables():
-    fragments = _generated()
-    set14 = fragments['sr_set14.tex']
-    assert r'\textsuperscript{(6/14)}' in set14
+    files = _generated()
+    assert r'\textsuperscript{(6/14)}' in files['sr/table_sr_set14_page_tabular.tex']
     # a partial cell is never bold or underlined
-    assert not re.search(r'\\(textbf|underline)\{[\d.]+\}\\textsuperscript', set14)
-    # Set12 has 5 published-only columns and 11 of ours: more than one tabular, in one float
-    set12 = fragments['denoise_set12.tex'].split(r'\end{table}')[0]
-    assert set12.count(r'\begin{tabular}{') >= 2
-    # 23 columns at 7 sigmas do not fit one page: further floats, each with its own label
-    mine = fragments['denoise_dir:/data/mine.tex']
+    assert not re.search(r'\\(textbf|underline)\{[\d.]+\}\\textsuperscript', files['sr/table_sr_set14_page_tabular.tex'])
+    # Set12 has 5 published-only columns and 11 of ours: more tabulars in a column than across the page
+    column, page = ('\n'.join(text for name, text in files.items()
+                               if name.startswith(f'denoise/table_denoise_set12_{x}_tabular')) for x in ('column', 'page'))
+    assert page.count(r'\begin{tabular}{') >= 2
+    assert column.count(r'\begin{tabular}{') > page.count(r'\begin{tabular}{')
+    # 23 columns at 7 sigmas do not fit one page: further floats, each with its own label and tabular file
+    mine = files['denoise/table_denoise_dir_data_mine_page.tex']
     assert r'\caption{Continued from Table~\ref{tab:redbench-denoise-dir_data_mine}.}' in mine
     assert r'\label{tab:redbench-denoise-dir_data_mine-2}' in mine
+    assert 'table_denoise_dir_data_mine_page_tabular2.tex}' in mine
+    assert 'denoise/table_denoise_dir_data_mine_page_tabular2.tex' in files
 
 
-def _compile(fragments: dict[str, str], tmp_path) -> str:
+def test_the_font_size_follows_the_measured_widths():
+    r"""\footnotesize only where it saves a float or a tabular: the wide Set12 table in a column, not a narrow one."""
+    rows = _rows()
+    set12 = dict(grids(build_table(rows, 'denoise', 'set12')))['']
+    small = dict(grids(build_table(rows[rows['method'].isin(['bm3d', 'red30'])], 'denoise', 'bsd68')))['']
+    assert font_for(small, COLUMN) is SMALL and font_for(small, PAGE) is SMALL
+    for layout in LAYOUTS:
+        counts = {font: tuple(len(x) for x in arrangement(set12, layout, font)) for font in (SMALL, FOOTNOTESIZE)}
+        assert font_for(set12, layout) is (FOOTNOTESIZE if counts[FOOTNOTESIZE] < counts[SMALL] else SMALL)
+    # the column is narrower: Set12 needs more there, and the measured choice there is \footnotesize
+    assert font_for(set12, COLUMN) is FOOTNOTESIZE
+
+
+def _compile(files: dict[str, str], tmp_path, options: str = '') -> str:
+    """Every wrapper of `files` (written under their folders) \\input into one article with `options`."""
     exe = pdflatex()
     body = []
-    for i, (name, tex) in enumerate(sorted(fragments.items())):
-        (tmp_path / f'frag{i}.tex').write_text(tex)
-        body += [f'% {name}', rf'\input{{frag{i}.tex}}', r'\clearpage']
-    (tmp_path / 'doc.tex').write_text('\n'.join([r'\documentclass{article}', r'\usepackage{booktabs}',
+    for name, tex in sorted(files.items()):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(tex)
+        if _layout(name) or '/' not in name:
+            body += [f'% {name}', rf'\input{{{name}}}', r'\clearpage']
+    (tmp_path / 'doc.tex').write_text('\n'.join([rf'\documentclass[{options}]{{article}}', r'\usepackage{booktabs}',
                                                  r'\begin{document}', *body, r'\end{document}', '']))
+    # max_print_line: file names whole on one line of the log, where the test looks for them
     done = subprocess.run([exe, '-interaction=nonstopmode', '-halt-on-error', 'doc.tex'], cwd=tmp_path, check=False,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, env={**os.environ, 'max_print_line': '10000'})
     log = (tmp_path / 'doc.log').read_text(errors='replace') if (tmp_path / 'doc.log').exists() else done.stdout
     assert done.returncode == 0, f'pdflatex failed:\n{log[-3000:]}'
     return log
@@ -153,20 +213,24 @@ def _problems(log: str) -> list[str]:
     return ['\n'.join(lines[max(0, i - 3):i + 3]) for i in bad]
 
 
+@pytest.mark.parametrize('options', ['', 'twocolumn'])
 @pytest.mark.parametrize('which', sorted(FRAGMENTS))
-def test_latex_tables_compile_and_fit_a_one_column_article(which, tmp_path):
-    fragments = FRAGMENTS[which]()
-    log = _compile(fragments, tmp_path)
+def test_latex_tables_compile_and_fit_a_one_and_a_two_column_article(which, options, tmp_path):
+    files = FRAGMENTS[which]()
+    log = _compile(files, tmp_path, options)
     problems = _problems(log)
-    assert not problems, f'{which} tables ({", ".join(sorted(fragments))}):\n' + '\n---\n'.join(problems)
+    assert not problems, f'{which} tables in [{options}]{{article}}:\n' + '\n---\n'.join(problems)
     assert re.search(r'Output written on doc\.pdf \(\d+ pages?', log)
+    # every tabular file was read, through its wrapper
+    unread = [name for name in files if '_tabular' in name and not re.search(re.escape(f'./{name}') + r'[)\s]', log)]
+    assert not unread, unread
 
 
 def test_overfull_tables_are_caught(tmp_path):
     """The check itself: a table wider than the text fails it."""
     wide = ('\\begin{table}\n\\small\n\\caption{x}\\label{tab:x}\n\\begin{tabular}{' + 'c' * 30 + '}\n\\toprule\n'
             + ' & '.join(['00.000'] * 30) + ' \\\\\n\\bottomrule\n\\end{tabular}\n\\end{table}\n')
-    assert _problems(_compile({'wide': wide}, tmp_path))
+    assert _problems(_compile({'wide.tex': wide}, tmp_path))
 
 
 def test_missing_pdflatex_skips_here_and_fails_in_ci(monkeypatch):

@@ -4,7 +4,9 @@ import re
 import pandas as pd
 import pytest
 from redbench.evaluation.comparison import paper_levels, published_value
+from redbench.evaluation.table_latex import COLUMN, latex
 from redbench.evaluation.tables import (
+    build_table,
     method_label,
     method_labels,
     render_single_vs_separate,
@@ -135,10 +137,10 @@ def _balanced(tex):
 
 
 def test_latex(rows):
-    tex = render_table(rows, 'denoise', 'set12', fmt='latex')
+    tex = render_table(rows, 'denoise', 'set12', fmt='latex')      # the page layout: table* floats
     assert r'\textbf{' in tex and '**' not in tex
     assert _balanced(tex)
-    assert r'\begin{tabular}' in tex and r'\end{table}' in tex
+    assert r'\begin{tabular}' in tex and r'\end{table*}' in tex
     # booktabs, no \hline; a label; the caption names the paper's table but does not start with "Table N:"
     assert all(rule in tex for rule in (r'\toprule', r'\midrule', r'\bottomrule')) and r'\hline' not in tex
     assert r'\label{tab:redbench-denoise-set12}' in tex and r'\label{tab:redbench-denoise-set12-diff}' in tex
@@ -146,9 +148,13 @@ def test_latex(rows):
     assert len(captions) == 2 and not [c for c in captions if c.startswith('Table')]
     assert 'Table 1' in captions[0] and 'Weights' not in tex and '(paper' not in tex
     # numbers only in the main table, best bold and second underlined; ours minus paper in the second table
-    # the paper's RED20 (29.10) is second to our RED30 (29.17) at sigma 30, in the next tabular of the same float
-    assert r'30 & 28.35 & 28.44 & 28.68 & 28.55 & 28.74 & 28.95 & \underline{29.10} \\' in tex
-    assert r'30 & 28.20 & \textbf{29.17} \\' in tex
+    assert r'30 & 28.35 & 28.44 & 28.68 & 28.55 & 28.74 & 28.95 & \underline{29.10} & 28.20 & \textbf{29.17} \\' in tex
+    # in a column of a two-column paper the row is split; the paper's RED20 (29.10) is still second to our RED30
+    # (29.17), ranked across the tabulars of the same float
+    column = latex(build_table(rows, 'denoise', 'set12'), COLUMN)
+    assert r'\end{table}' in column and column.count(r'\begin{tabular}{') == 3
+    assert r'30 & 28.35 & 28.44 & 28.68 & 28.55 & 28.74 \\' in column
+    assert r'30 & 28.95 & \underline{29.10} & 28.20 & \textbf{29.17} \\' in column
     assert '30 & $-0.29$ & $+0.00$' in tex            # ours minus paper: bm3d 28.20 - 28.49, red30 29.17 - 29.17
     assert '–' not in tex  # no raw unicode dash in LaTeX
     assert '_' not in tex.replace(r'\_', '')
@@ -178,10 +184,17 @@ def test_single_vs_separate(rows):
 def test_write_tables(rows, tmp_path):
     paths = write_tables(rows, tmp_path / 'out')
     names = sorted(p.name for p in paths)
-    assert names == sorted(['table_denoise_set12.md', 'table_denoise_set12_paper.md', 'table_denoise_set12.tex',
-                            'table_denoise_bsd200-half.md', 'table_denoise_bsd200-half_paper.md',
-                            'table_denoise_bsd200-half.tex',
-                            'table_sr_set5.md', 'table_sr_set5_paper.md', 'table_sr_set5.tex', 'tables.md'])
+    latex_names = [f'{part}_{layout}{tabular}.tex' for part in ('', '_diff') for layout in ('column', 'page')
+                   for tabular in ('', '_tabular')]
+    assert names == sorted([f'{stem}{suffix}' for stem in ('table_denoise_set12', 'table_denoise_bsd200-half',
+                                                         'table_sr_set5')
+                            for suffix in ('.md', '_paper.md', *latex_names)] + ['tables.md'])
+    # a rerun leaves no LaTeX file of an earlier layout behind (the old single .tex, a continued float)
+    for stale in ('table_sr_set5.tex', 'table_sr_set5_column_tabular2.tex'):
+        (tmp_path / 'out' / stale).write_text('old')
+    write_tables(rows, tmp_path / 'out')
+    assert not any((tmp_path / 'out' / stale).exists() for stale in ('table_sr_set5.tex',
+                                                                      'table_sr_set5_column_tabular2.tex'))
     assert all(p.exists() and p.stat().st_size > 0 for p in paths)
     combined = (tmp_path / 'out' / 'tables.md').read_text()
     assert 'SUBSTITUTE' in combined and 'Table 3' in combined and 'Table 2' in combined
@@ -281,7 +294,7 @@ def test_partial_cells_are_marked_never_ranked_nor_compared(rows):
     assert '12 images (some cells average only 6)' in md and '(n/N)' in md
     assert _md_row(render_table(rows, 'denoise', 'set12', fmt='paper'), 'PSNR', 30)['RED30'] == '35.00 (6/12)'
     tex = render_table(rows, 'denoise', 'set12', fmt='latex')
-    assert r'30 & 28.20 & 35.00\textsuperscript{(6/12)} \\' in tex
+    assert r'& 28.20 & 35.00\textsuperscript{(6/12)} \\' in tex
     assert '30 & $-0.29$ & --' in tex                           # left out of ours minus paper
 
 

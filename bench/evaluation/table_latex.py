@@ -1,58 +1,102 @@
-r"""A Table (table_model.py) as LaTeX to \input into a paper.
+r"""A Table (table_model.py) as LaTeX to \input into a paper, in two layouts written side by side.
 
-Each file is one or more `table` floats that need only booktabs: methods as columns and levels as rows, a PSNR
-block then an SSIM block, the best number of a row in bold and the second best underlined, a short caption and a
-\label. Columns that do not fit \textwidth of a one-column article (10pt, \small in the table) go into further
-tabulars of the same float, and tabulars that would make a float taller than a page into further floats. A second
-table holds ours minus paper for the methods both have. The long notes (weights, deviations, the published value
-beside each of ours) are in the markdown.
+Each table is written as float-free tabular files (the `_tabular` files: a font size, \tabcolsep and one or more
+tabulars, nothing else) and one thin wrapper per layout that puts them in floats with a caption and a \label:
+
+- `column`: a `table` float sized to \columnwidth of a two-column paper (COLUMN_PT);
+- `page`: a `table*` float sized to \textwidth (PAGE_PT); in a one-column paper `table*` is a plain `table`.
+
+Methods are columns and levels rows, a PSNR block then an SSIM block, the best number of a row in bold and the
+second best underlined. The widths are measured with the Computer Modern glyph widths of the font size
+(cm_widths.py, read from the TFM files): a layout takes \small, or \footnotesize where that needs fewer floats or
+tabulars, and columns that still do not fit go into further tabulars; tabulars that would make a float taller than a page go
+into further floats, each with its own tabular file. Never \resizebox. A second table holds ours minus paper for
+the methods both have. The long notes (weights, deviations, the published value beside each of ours) are in the
+markdown.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from itertools import combinations, pairwise
-from math import comb
+from math import ceil, comb
 
+from redbench.evaluation.cm_widths import SIGMA, TIMES, WIDTHS
 from redbench.evaluation.table_model import DIGITS, METRICS, PAPER, Cell, Column, Table, row_ranks
 
-TEXTWIDTH_PT = 345.0     # \textwidth of the standard one-column article at 10pt, default margins
-TABCOLSEP_PT = 4.0       # set in each float; the article default is 6pt
-MARGIN_PT = 6.0          # kept free of the estimate below, which is only an estimate
-TEXTHEIGHT_PT = 550.0    # its \textheight: a float taller than that does not fit a page
-LINE_PT = 11.0           # \small's baselineskip
-RULES_PT = 30.0          # booktabs rules and the skips around a tabular or a caption, generously
+TABCOLSEP_PT = 4.0       # set in each tabular file; the article default is 6pt
+MARGIN_PT = 4.0          # kept free: kerning and rounding the glyph sums do not see
+RULES_PT = 30.0          # booktabs rules and the skips around a tabular, generously
+CAPTION_SKIP_PT = 22.0   # \abovecaptionskip, the \medskip under the caption and a little more
 HEADER_CHARS = 7         # a longer header is wrapped at '-' or ' ' into lines of about this length
 GROUPS = {PAPER: 'Paper', 'ours': 'Ours'}
+
+
+@dataclass(frozen=True)
+class FontSize:
+    command: str        # the LaTeX size command
+    size: int           # its point size in a 10pt article: cmr<size>, cmbx<size>
+    baseline: float     # its \baselineskip
+    script: int = 6     # the size of a \textsuperscript at this size
+
+
+SMALL, FOOTNOTESIZE = FontSize(r'\small', 9, 11.0), FontSize(r'\footnotesize', 8, 9.5)
+NORMAL = FontSize(r'\normalsize', 10, 12.0, 7)   # the captions
+
+
+@dataclass(frozen=True)
+class Layout:
+    name: str           # the file-name suffix
+    environment: str    # the float
+    width: float        # pt the tabulars must fit
+    height: float       # \textheight: a float must not be taller
+    where: str          # what the width is, for the README and the docstrings
+
+
+# The standard article at 10pt: \columnwidth of [twocolumn] 229.5pt, \textwidth 345pt, \textheight 550pt (the
+# narrowest of the common classes: CVPR's column is 237pt, IEEEtran's 252pt; their \textwidth is wider).
+COLUMN = Layout('column', 'table', 229.5, 550.0, r"\columnwidth of a two-column paper")
+PAGE = Layout('page', 'table*', 345.0, 550.0, r"\textwidth (one-column paper, or both columns of a two-column one)")
+LAYOUTS = (COLUMN, PAGE)
 
 _SPECIAL = {'\\': r'\textbackslash{}', '&': r'\&', '%': r'\%', '$': r'\$', '#': r'\#', '_': r'\_', '{': r'\{',
             '}': r'\}', '~': r'\textasciitilde{}', '^': r'\textasciicircum{}', '–': '--', 'σ': r'$\sigma$',
             '×': r'$\times$'}
-
-# Advance widths in pt of Computer Modern at \small (9pt), a little on the wide side: what a column needs.
-_NARROW = set('.,;:il!|\'')
-_WIDE = set('mwMW+=')
 
 
 def esc(text: str) -> str:
     return ''.join(_SPECIAL.get(ch, ch) for ch in text)
 
 
-def text_width(text: str, bold: bool = False, scale: float = 1.0) -> float:
+def text_width(text: str, size: int = SMALL.size, bold: bool = False) -> float:
+    """Width in pt of plain `text` set in Computer Modern roman (or bold) at `size` pt, as esc() writes it."""
+    glyphs = WIDTHS[f"{'cmbx' if bold else 'cmr'}{size}"]
+    em = glyphs['M'] * 1.2   # no glyph is wider than this
     width = 0.0
     for ch in text:
-        if ch.isdigit():
-            w = 5.4 if bold else 4.7
-        elif ch in _NARROW:
-            w = 2.6
-        elif ch in _WIDE:
-            w = 7.6
-        elif ch.isupper():
-            w = 7.2
-        elif ch in '-()/[] ':
-            w = 3.7
+        if ch == ' ':
+            width += glyphs['I'] * 0.9        # an interword space is about 0.33em
+        elif ch == 'σ':
+            width += SIGMA.get(size, SIGMA[min(SIGMA)] * size / min(SIGMA))
+        elif ch == '×':
+            width += TIMES.get(size, TIMES[min(TIMES)] * size / min(TIMES))
+        elif ch in '–_{}':
+            width += glyphs['0']              # en dash, \_ and braces are at most half an em
         else:
-            w = 5.0
-        width += w * (1.1 if bold and not ch.isdigit() else 1.0)
-    return width * scale
+            width += glyphs.get(ch, em)
+    return width
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One cell as LaTeX and what its width is measured from."""
+    tex: str
+    plain: str                 # the text it prints, measured at the table's font
+    bold: bool = False
+    script: str = ''           # a superscript, measured at the script size
+
+    def width(self, font: FontSize) -> float:
+        return text_width(self.plain, font.size, self.bold) + (text_width(self.script, font.script)
+                                                               if self.script else 0.0)
 
 
 def header_lines(name: str) -> list[str]:
@@ -85,44 +129,40 @@ def header_tex(name: str) -> str:
     return r'\begin{tabular}[b]{@{}c@{}}' + r'\\'.join(esc(x) for x in lines) + r'\end{tabular}'
 
 
+def _level_value(level):
+    return int(level) if float(level).is_integer() else level
+
+
 def level_tex(task: str, level) -> str:
-    lvl = int(level) if float(level).is_integer() else level
-    return rf'$\times${lvl}' if task == 'sr' else str(lvl)
+    return rf'$\times${_level_value(level)}' if task == 'sr' else str(_level_value(level))
 
 
-def _level_width(task: str, level) -> float:
-    lvl = int(level) if float(level).is_integer() else level
-    return text_width(str(lvl)) + (7.6 if task == 'sr' else 0.0)
+def _level_plain(task: str, level) -> str:
+    return f"×{_level_value(level)}" if task == 'sr' else str(_level_value(level))
 
 
 def _level_header(table: Table) -> str:
     return 'Scale' if table.task == 'sr' else r'$\sigma$'
 
 
-def number_tex(cell: Cell, digits: int, rank: int) -> str:
+def number_shown(cell: Cell, digits: int, rank: int) -> Shown:
     if cell.value is None:
-        return '--'
+        return Shown('--', '–')
     text = f"{cell.value:.{digits}f}"
-    if rank == 1:
-        text = rf'\textbf{{{text}}}'
-    elif rank == 2:
-        text = rf'\underline{{{text}}}'
+    tex = rf'\textbf{{{text}}}' if rank == 1 else rf'\underline{{{text}}}' if rank == 2 else text
     if cell.partial:
-        text += rf'\textsuperscript{{({cell.n_images}/{cell.n_total})}}'
-    return text
+        script = f"({cell.n_images}/{cell.n_total})"
+        return Shown(tex + rf'\textsuperscript{{{script}}}', text, rank == 1, script)
+    return Shown(tex, text, rank == 1)
 
 
-def _number_width(cell: Cell, digits: int, rank: int) -> float:
-    if cell.value is None:
-        return text_width('--')
-    width = text_width(f"{cell.value:.{digits}f}", bold=rank == 1)
-    if cell.partial:
-        width += text_width(f"({cell.n_images}/{cell.n_total})", scale=0.7)
-    return width
+def number_tex(cell: Cell, digits: int, rank: int) -> str:
+    return number_shown(cell, digits, rank).tex
 
 
-def _column_width(column: Column, texts_width: float) -> float:
-    return max([texts_width] + [text_width(x) for x in header_lines(column.name)]) + 2 * TABCOLSEP_PT
+def _column_width(column: Column, cells: list[Shown], font: FontSize) -> float:
+    return max([c.width(font) for c in cells] + [text_width(x, font.size) for x in header_lines(column.name)]) \
+        + 2 * TABCOLSEP_PT
 
 
 def _greedy_cuts(widths: list[float], room: float) -> tuple[int, ...]:
@@ -155,68 +195,6 @@ def split(widths: list[float], room: float, boundaries: frozenset = frozenset())
     return [list(range(a, b)) for a, b in pairwise(bounds)]
 
 
-def _group_rows(columns: list[Column]) -> list[str]:
-    """The 'Paper' / 'Ours' header above each run of columns, and its rules; none when all are one kind."""
-    runs, start = [], 0
-    for i in range(1, len(columns) + 1):
-        if i == len(columns) or columns[i].source != columns[start].source:
-            runs.append((start, i, columns[start].source))
-            start = i
-    cells = [rf'\multicolumn{{{b - a}}}{{c}}{{{GROUPS[src]}}}' for a, b, src in runs]
-    rules = ''.join(rf'\cmidrule(lr){{{a + 2}-{b + 1}}}' for a, b, _ in runs)
-    return [' & '.join([''] + cells) + r' \\', rules]
-
-
-def _tabular(table: Table, columns: list[Column], texts: dict, groups: bool) -> list[str]:
-    """columns: (index, Column) pairs; texts: {(index, metric, level): cell text}."""
-    n = len(columns) + 1
-    out = [r'\begin{tabular}{@{}l' + 'c' * len(columns) + '@{}}', r'\toprule']
-    if groups:
-        out += _group_rows([c for _, c in columns])
-    out += [' & '.join([_level_header(table)] + [header_tex(c.name) for _, c in columns]) + r' \\']
-    for label, _, _ in METRICS:
-        out += [r'\midrule', rf'\multicolumn{{{n}}}{{@{{}}l@{{}}}}{{{"PSNR (dB)" if label == "PSNR" else label}}} \\']
-        for level in table.levels:
-            out.append(' & '.join([level_tex(table.task, level)] + [texts[(i, label, level)] for i, _ in columns])
-                       + r' \\')
-    out += [r'\bottomrule', r'\end{tabular}']
-    return out
-
-
-def _floats(table: Table, columns: list[Column], texts: dict, widths: list[float], caption: str,
-            label: str) -> list[str]:
-    room = TEXTWIDTH_PT - MARGIN_PT - max([text_width('Scale' if table.task == 'sr' else 'xx')]
-                                          + [_level_width(table.task, lv) for lv in table.levels]) - TABCOLSEP_PT
-    boundaries = frozenset(i for i in range(1, len(columns)) if columns[i].source != columns[i - 1].source)
-    parts = split(widths, room, boundaries)
-    groups = len({c.source for c in columns}) > 1
-    floats = stack([_tabular_height(table, [columns[i] for i in part], groups) for part in parts],
-                   TEXTHEIGHT_PT - _caption_height(caption))
-    out = []
-    for f, members in enumerate(floats):
-        out += [r'\begin{table}[tbp]', r'\centering', r'\small', rf'\setlength{{\tabcolsep}}{{{TABCOLSEP_PT:g}pt}}',
-                rf'\caption{{{esc(caption)}}}' if f == 0 else rf'\caption{{Continued from Table~\ref{{{label}}}.}}',
-                rf'\label{{{label}}}' if f == 0 else rf'\label{{{label}-{f + 1}}}',
-                r'\medskip']   # the article's caption skips are made for a caption below the table
-        for j, k in enumerate(members):
-            if j:
-                out.append(r'\par\medskip')
-            out += _tabular(table, [(i, columns[i]) for i in parts[k]], texts, groups)
-        out += [r'\end{table}', '']
-    return out
-
-
-def _tabular_height(table: Table, columns: list[Column], groups: bool) -> float:
-    r"""About how tall a tabular is: its lines at \small (11pt apart), the booktabs rules and the skip above it."""
-    header = max(len(header_lines(c.name)) for c in columns)
-    lines = header + int(groups) + len(METRICS) * (1 + len(table.levels))
-    return LINE_PT * lines + RULES_PT
-
-
-def _caption_height(caption: str) -> float:
-    return LINE_PT * (1 + int(text_width(caption) // TEXTWIDTH_PT)) + RULES_PT
-
-
 def stack(heights: list[float], room: float) -> list[list[int]]:
     """Tabular indices per float, in order: as many in one float as fit `room` (always at least one)."""
     floats, used = [[]], 0.0
@@ -229,34 +207,182 @@ def stack(heights: list[float], room: float) -> list[list[int]]:
     return floats
 
 
-def _main(table: Table) -> list[str]:
-    columns = list(table.columns)
-    texts, widths = {}, [0.0] * len(columns)
+@dataclass(frozen=True)
+class Grid:
+    """One LaTeX table (the main one or ours minus paper) before it is laid out: its columns and their cells."""
+    table: Table
+    columns: tuple[Column, ...]
+    cells: dict              # {(column index, metric, level): Shown}
+    caption: str
+    label: str
+
+    @property
+    def groups(self) -> bool:
+        return len({c.source for c in self.columns}) > 1
+
+    def widths(self, font: FontSize) -> list[float]:
+        return [_column_width(col, [self.cells[(i, m, lv)] for m, lv in self.table.rows()], font)
+                for i, col in enumerate(self.columns)]
+
+    def first_width(self, font: FontSize) -> float:
+        """The level column, with its one \\tabcolsep (the outer side is @{})."""
+        texts = ['Scale' if self.table.task == 'sr' else 'σ'] + [_level_plain(self.table.task, lv)
+                                                                for lv in self.table.levels]
+        return max(text_width(t, font.size) for t in texts) + TABCOLSEP_PT
+
+    def parts(self, layout: Layout, font: FontSize) -> list[list[int]]:
+        # the outer \tabcolsep of the last column is @{}: one TABCOLSEP_PT given back
+        room = layout.width - MARGIN_PT - self.first_width(font) + TABCOLSEP_PT
+        boundaries = frozenset(i for i in range(1, len(self.columns))
+                               if self.columns[i].source != self.columns[i - 1].source)
+        return split(self.widths(font), room, boundaries)
+
+    def tabular_height(self, part: list[int], font: FontSize) -> float:
+        r"""About how tall a tabular is: its lines at `font` and the booktabs rules and the skip above it."""
+        header = max(len(header_lines(self.columns[i].name)) for i in part)
+        lines = header + int(self.groups) + len(METRICS) * (1 + len(self.table.levels))
+        return font.baseline * lines + RULES_PT
+
+
+def arrangement(grid: Grid, layout: Layout, font: FontSize) -> tuple[list[list[int]], list[list[int]]]:
+    """(column indices per tabular, tabular indices per float) of `grid` in `layout` at `font`: the parts from the
+    measured widths, then as many tabulars per float as fit the page height under the caption."""
+    parts = grid.parts(layout, font)
+    groups = stack([grid.tabular_height(p, font) for p in parts],
+                   layout.height - _caption_height(grid.caption, layout))
+    return parts, groups
+
+
+def font_for(grid: Grid, layout: Layout) -> FontSize:
+    r"""\small, unless \footnotesize needs fewer floats or fewer tabulars in this layout."""
+    def count(font):
+        parts, groups = arrangement(grid, layout, font)
+        return len(groups), len(parts)
+    return FOOTNOTESIZE if count(FOOTNOTESIZE) < count(SMALL) else SMALL
+
+
+def _caption_height(caption: str, layout: Layout) -> float:
+    return NORMAL.baseline * ceil(text_width(caption, NORMAL.size) / layout.width + 0.5) + CAPTION_SKIP_PT
+
+
+def _group_rows(columns: list[Column]) -> list[str]:
+    """The 'Paper' / 'Ours' header above each run of columns, and its rules; none when all are one kind."""
+    runs, start = [], 0
+    for i in range(1, len(columns) + 1):
+        if i == len(columns) or columns[i].source != columns[start].source:
+            runs.append((start, i, columns[start].source))
+            start = i
+    cells = [rf'\multicolumn{{{b - a}}}{{c}}{{{GROUPS[src]}}}' for a, b, src in runs]
+    rules = ''.join(rf'\cmidrule(lr){{{a + 2}-{b + 1}}}' for a, b, _ in runs)
+    return [' & '.join([''] + cells) + r' \\', rules]
+
+
+def _tabular(grid: Grid, part: list[int]) -> list[str]:
+    table, n = grid.table, len(part) + 1
+    out = [r'\begin{tabular}{@{}l' + 'c' * len(part) + '@{}}', r'\toprule']
+    if grid.groups:
+        out += _group_rows([grid.columns[i] for i in part])
+    out += [' & '.join([_level_header(table)] + [header_tex(grid.columns[i].name) for i in part]) + r' \\']
+    for label, _, _ in METRICS:
+        out += [r'\midrule', rf'\multicolumn{{{n}}}{{@{{}}l@{{}}}}{{{"PSNR (dB)" if label == "PSNR" else label}}} \\']
+        for level in table.levels:
+            out.append(' & '.join([level_tex(table.task, level)] + [grid.cells[(i, label, level)].tex for i in part])
+                       + r' \\')
+    out += [r'\bottomrule', r'\end{tabular}']
+    return out
+
+
+@dataclass(frozen=True)
+class Float:
+    """One float of a layout: its float-free tabular text (the `_tabular` file) and its caption and label."""
+    tabular: str
+    caption: str
+    label: str
+
+
+def floats(grid: Grid, layout: Layout) -> list[Float]:
+    """The floats of `grid` in `layout`: the font and the column parts from the measured widths, then as many
+    tabulars per float as fit the page height under the caption."""
+    font = font_for(grid, layout)
+    parts, groups = arrangement(grid, layout, font)
+    out = []
+    for f, members in enumerate(groups):
+        body = [rf'{{{font.command}\setlength{{\tabcolsep}}{{{TABCOLSEP_PT:g}pt}}%']
+        for j, k in enumerate(members):
+            if j:
+                body.append(r'\par\medskip')
+            body += _tabular(grid, parts[k])
+        body += [r'\par}', '']
+        caption = esc(grid.caption) if f == 0 else rf'Continued from Table~\ref{{{grid.label}}}.'
+        out.append(Float('\n'.join(body), caption, grid.label if f == 0 else f"{grid.label}-{f + 1}"))
+    return out
+
+
+def _main(table: Table) -> Grid:
+    columns = tuple(table.columns)
+    cells = {}
     for metric, level in table.rows():
         for i, (col, rank) in enumerate(zip(columns, row_ranks(columns, metric, level))):
-            cell = col.cell(metric, level)
-            texts[(i, metric, level)] = number_tex(cell, DIGITS[metric], rank)
-            widths[i] = max(widths[i], _number_width(cell, DIGITS[metric], rank))
-    widths = [_column_width(c, w) for c, w in zip(columns, widths)]
-    return _floats(table, columns, texts, widths, table.captions.latex, table.label)
+            cells[(i, metric, level)] = number_shown(col.cell(metric, level), DIGITS[metric], rank)
+    return Grid(table, columns, cells, table.captions.latex, table.label)
 
 
-def _difference(table: Table) -> list[str]:
+def _difference(table: Table) -> Grid | None:
     """Ours minus paper, for our columns with a published counterpart at some level."""
-    columns = [c for c in table.columns if c.source != PAPER and any(x.paper is not None for x in c.cells.values())]
+    columns = tuple(c for c in table.columns
+                    if c.source != PAPER and any(x.paper is not None for x in c.cells.values()))
     if not columns:
-        return []
-    texts, widths = {}, [0.0] * len(columns)
+        return None
+    cells = {}
     for metric, level in table.rows():
         digits = DIGITS[metric]
         for i, col in enumerate(columns):
             diff = col.cell(metric, level).difference(digits)
-            text = '--' if diff is None else f"${diff:+.{digits}f}$"
-            texts[(i, metric, level)] = text
-            widths[i] = max(widths[i], text_width(f"{0 if diff is None else diff:+.{digits}f}"))
-    widths = [_column_width(c, w) for c, w in zip(columns, widths)]
-    return _floats(table, columns, texts, widths, table.captions.difference, table.label + '-diff')
+            # measured as '+': a math minus is as wide as a plus (a text hyphen is not)
+            cells[(i, metric, level)] = (Shown('--', '–') if diff is None
+                                         else Shown(f"${diff:+.{digits}f}$", f"+{abs(diff):.{digits}f}"))
+    return Grid(table, columns, cells, table.captions.difference, table.label + '-diff')
 
 
-def latex(table: Table) -> str:
-    return '\n'.join(_main(table) + _difference(table))
+def grids(table: Table) -> list[tuple[str, Grid]]:
+    """(file-name part, Grid): the main table, then ours minus paper where there is any."""
+    diff = _difference(table)
+    return [('', _main(table))] + ([('_diff', diff)] if diff is not None else [])
+
+
+# \input a file beside the wrapper, wherever the wrapper is input from (\CurrentFilePath: LaTeX 2020-10 and later)
+_HERE = r'\ifdefined\CurrentFilePath\ifx\CurrentFilePath\empty\else\CurrentFilePath/\fi\fi '
+
+
+def _float(layout: Layout, fl: Float, content: str) -> list[str]:
+    return [rf'\begin{{{layout.environment}}}[tbp]', r'\centering', rf'\caption{{{fl.caption}}}',
+            rf'\label{{{fl.label}}}', r'\medskip', content.rstrip('\n'), rf'\end{{{layout.environment}}}', '']
+
+
+def wrapper(layout: Layout, placed: list[tuple[Float, str]]) -> str:
+    """The thin wrapper of one table in `layout`: each float with its caption and label around its tabular file."""
+    out = [f"% {layout.environment} floats sized to {layout.where}; the tabulars are in the _tabular files beside"]
+    for fl, name in placed:
+        out += _float(layout, fl, rf'\input{{{_HERE}{name}}}')
+    return '\n'.join(out)
+
+
+def latex_files(table: Table, stem: str) -> dict[str, str]:
+    """{file name: text}: per table (main, `_diff`) and layout, the wrapper `<stem><part>_<layout>.tex` and its
+    float-free tabular files `<stem><part>_<layout>_tabular.tex` (`_tabular2.tex`, ... for continued floats)."""
+    out = {}
+    for part, grid in grids(table):
+        for layout in LAYOUTS:
+            placed = []
+            for f, fl in enumerate(floats(grid, layout)):
+                name = f"{stem}{part}_{layout.name}_tabular{'' if f == 0 else f + 1}.tex"
+                out[name] = fl.tabular
+                placed.append((fl, name))
+            out[f"{stem}{part}_{layout.name}.tex"] = wrapper(layout, placed)
+    return out
+
+
+def latex(table: Table, layout: Layout = PAGE) -> str:
+    """One layout as a single text, the tabulars inline in their floats (what its wrapper gives when \\input)."""
+    return '\n'.join(line for _, grid in grids(table) for fl in floats(grid, layout)
+                     for line in _float(layout, fl, fl.tabular))

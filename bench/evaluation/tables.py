@@ -25,14 +25,14 @@ from redbench.evaluation.comparison import (
 )
 from redbench.evaluation.coverage import set_sizes, with_coverage
 from redbench.core.defaults import LEVEL_NAME
-from redbench.evaluation.table_latex import latex
+from redbench.evaluation.table_latex import latex, latex_files
 from redbench.evaluation.table_markdown import full_view, paper_view
 from redbench.evaluation.table_model import METRICS, OURS, PAPER, Captions, Cell, Column, Table, level_text
 from redbench.core.weights_id import short_weights_id
 
 __all__ = ['IDENTITY', 'NOTES', 'build_single_vs_separate', 'build_table', 'covered_summary', 'file_label',
-           'level_text', 'method_label', 'method_labels', 'render_single_vs_separate', 'render_table', 'summarize',
-           'write_tables']
+           'level_text', 'method_label', 'method_labels', 'method_order', 'render_single_vs_separate', 'render_table',
+           'summarize', 'write_tables']
 
 # How a set differs from the paper's, in full (markdown captions) and in a few words (LaTeX captions): from each
 # set's PaperRole (datasets/catalog.py).
@@ -48,7 +48,8 @@ _NETS = ('srcnn', 'red10', 'red10+', 'red20', 'red20+', 'red30', 'red30+',
 _FORMATS = ('markdown', 'paper', 'latex')
 
 
-def _method_key(method: str):
+def method_order(method: str):
+    """Sort key of our methods: the baselines, then the networks in the paper's order, then the rest by name."""
     if method in _BASELINES:
         return (0, _BASELINES.index(method), method)
     if method in _NETS:
@@ -122,7 +123,7 @@ def _weights_note(sub: pd.DataFrame) -> str:
     if 'weights' not in sub.columns:
         return ''
     parts = []
-    for method in sorted(sub['method'].unique(), key=_method_key):
+    for method in sorted(sub['method'].unique(), key=method_order):
         used = sub[sub['method'] == method].groupby('weights')['level'].unique()
         names = [f"{short_weights_id(w)}" + ('' if len(used) == 1 else
                                            f" ({', '.join(f'{float(lv):g}' for lv in sorted(lvls))})")
@@ -237,7 +238,7 @@ def build_table(rows: pd.DataFrame, task: str, dataset: str, always: tuple[str, 
     sub = _subset(rows, task, dataset)
     summ = _summary_of(summary, sub, task, dataset)
     levels = tuple(sorted(summ['level'].unique()))
-    ours = sorted(set(summ['method'].unique()) | set(always), key=_method_key)
+    ours = sorted(set(summ['method'].unique()) | set(always), key=method_order)
     table = paper_table(task, dataset)
     headers = _paper_columns(table, dataset)
     labels = method_labels(ours)
@@ -359,7 +360,8 @@ def file_label(dataset: str) -> str:
 
 def write_tables(rows: pd.DataFrame, out_dir: Path) -> list[Path]:
     """Per (task, dataset): table_<task>_<dataset>.md (the full view), _paper.md (the paper view, where the paper
-    has a table for the set) and .tex (LaTeX); then tables.md, every full view. Returns the paths."""
+    has a table for the set) and the LaTeX files (table_latex.latex_files: a wrapper per layout, _column.tex and
+    _page.tex, beside its float-free _tabular files); then tables.md, every full view. Returns the paths."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths, markdown = [], []
@@ -369,8 +371,14 @@ def write_tables(rows: pd.DataFrame, out_dir: Path) -> list[Path]:
         table = build_table(rows, task, dataset, summary=summary)
         markdown.append(render(table, 'markdown'))
         stem = f"table_{task}_{file_label(dataset)}"
-        for name, fmt in ((f"{stem}.md", 'markdown'), (f"{stem}_paper.md", 'paper'), (f"{stem}.tex", 'latex')):
-            text = markdown[-1] if fmt == 'markdown' else render(table, fmt)
+        texts = {f"{stem}.md": markdown[-1], f"{stem}_paper.md": render(table, 'paper'),
+                 **latex_files(table, stem)}
+        # LaTeX files an earlier layout wrote and this one does not (an old single .tex, a continued float)
+        for old in [out_dir / f"{stem}.tex", *out_dir.glob(f"{stem}_column*.tex"), *out_dir.glob(f"{stem}_page*.tex"),
+                    *out_dir.glob(f"{stem}_diff_*.tex")]:
+            if old.name not in texts:
+                old.unlink(missing_ok=True)
+        for name, text in texts.items():
             if text:
                 path = out_dir / name
                 write_text_atomic(path, text)
