@@ -8,6 +8,7 @@ The tables are sized from these widths (table_latex.py); rerun only if the fonts
 from __future__ import annotations
 
 import struct
+import textwrap
 import subprocess
 from pathlib import Path
 
@@ -18,6 +19,7 @@ FONTS = {name: chars for name, chars in (
     ('cmmi10', (27,)), ('cmmi9', (27,)), ('cmmi8', (27,)),   # \sigma
     ('cmsy10', (2,)), ('cmsy9', (2,)), ('cmsy8', (2,)),       # \times
 )}
+ASCII = ''.join(chr(c) for c in range(33, 127))
 OUT = Path(__file__).resolve().parents[1] / 'bench' / 'evaluation' / 'cm_widths.py'
 
 
@@ -41,17 +43,20 @@ def tfm_widths(path: Path) -> tuple[float, dict[int, float]]:
 def main() -> None:
     lines = ['"""Advance widths in pt of the Computer Modern fonts, from their TFM files (scripts/cm_widths.py wrote',
              'this file; do not edit). WIDTHS[font][character] for printable ASCII; SIGMA and TIMES per size."""', '',
-             'WIDTHS = {']
+             f'ASCII = {ASCII!r}', '', '_TABLES = {']
     symbols = {}
     for name, chars in FONTS.items():
         found = subprocess.run(['kpsewhich', f'{name}.tfm'], capture_output=True, text=True, check=True).stdout.strip()
         _, widths = tfm_widths(Path(found))
         if chars is None:
-            table = {chr(c): w for c, w in widths.items() if 32 < c < 127}
-            lines.append(f'    {name!r}: {table!r},')
+            # the widths of ASCII's characters, in its order
+            text = ', '.join(f'{widths[ord(ch)]:g}' for ch in ASCII)
+            lines.append(f'    {name!r}: (')
+            lines += textwrap.wrap(text, 112, initial_indent=' ' * 8, subsequent_indent=' ' * 8)
+            lines.append('    ),')
         else:
             symbols[name] = widths[chars[0]]
-    lines += ['}', '']
+    lines += ['}', 'WIDTHS = {name: dict(zip(ASCII, widths)) for name, widths in _TABLES.items()}', '']
     lines.append('SIGMA = ' + repr({int(n[4:]): w for n, w in symbols.items() if n.startswith('cmmi')}))
     lines.append('TIMES = ' + repr({int(n[4:]): w for n, w in symbols.items() if n.startswith('cmsy')}))
     OUT.write_text('\n'.join(lines) + '\n')

@@ -80,7 +80,8 @@ def _generated() -> dict[str, str]:
     out = {}
     for task, dataset in rows[['task', 'dataset']].drop_duplicates().itertuples(index=False):
         stem = f'table_{task}_{file_label(dataset)}'
-        out.update({f'{task}/{name}': text for name, text in latex_files(build_table(rows, task, dataset), stem).items()})
+        files = latex_files(build_table(rows, task, dataset), stem)
+        out.update({f'{task}/{name}': text for name, text in files.items()})
     # Tables 6-7 (the report's single-model tables), in LaTeX too
     for task, dataset in (('denoise', 'set12'), ('sr', 'set14')):
         files = latex_files(build_single_vs_separate(rows, task, dataset), f'single_{task}_{dataset}')
@@ -158,12 +159,14 @@ def test_latex_sources_are_thin_wrappers_around_booktabs_tabulars(which):
 
 def test_generated_tables_cover_the_partial_cell_and_split_wide_tables():
     files = _generated()
-    assert r'\textsuperscript{(6/14)}' in files['sr/table_sr_set14_page_tabular.tex']
+    set14 = files['sr/table_sr_set14_page_tabular.tex']
+    assert r'\textsuperscript{(6/14)}' in set14
     # a partial cell is never bold or underlined
-    assert not re.search(r'\\(textbf|underline)\{[\d.]+\}\\textsuperscript', files['sr/table_sr_set14_page_tabular.tex'])
+    assert not re.search(r'\\(textbf|underline)\{[\d.]+\}\\textsuperscript', set14)
     # Set12 has 5 published-only columns and 11 of ours: more tabulars in a column than across the page
     column, page = ('\n'.join(text for name, text in files.items()
-                               if name.startswith(f'denoise/table_denoise_set12_{x}_tabular')) for x in ('column', 'page'))
+                               if name.startswith(f'denoise/table_denoise_set12_{x}_tabular'))
+                    for x in ('column', 'page'))
     assert page.count(r'\begin{tabular}{') >= 2
     assert column.count(r'\begin{tabular}{') > page.count(r'\begin{tabular}{')
     # 23 columns at 7 sigmas do not fit one page: further floats, each with its own label and tabular file

@@ -8,11 +8,11 @@ tabulars, nothing else) and one thin wrapper per layout that puts them in floats
 
 Methods are columns and levels rows, a PSNR block then an SSIM block, the best number of a row in bold and the
 second best underlined. The widths are measured with the Computer Modern glyph widths of the font size
-(cm_widths.py, read from the TFM files): a layout takes \small, or \footnotesize where that needs fewer floats or
-tabulars, and columns that still do not fit go into further tabulars; tabulars that would make a float taller than a page go
-into further floats, each with its own tabular file. Never \resizebox. A second table holds ours minus paper for
-the methods both have. The long notes (weights, deviations, the published value beside each of ours) are in the
-markdown.
+(cm_widths.py, read from the TFM files): a layout takes \small, or \footnotesize where that needs fewer floats
+or tabulars, and columns that still do not fit go into further tabulars; tabulars that would make a float taller
+than a page go into further floats, each with its own tabular file. Never \resizebox. A second table holds ours
+minus paper for the methods both have. The long notes (weights, deviations, the published value beside each of
+ours) are in the markdown.
 """
 from __future__ import annotations
 
