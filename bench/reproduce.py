@@ -213,9 +213,23 @@ def write_report(data_dir: str | None = None, force_figures: bool = False) -> Pa
         ROOT / "reproduce", figures=tuple(Figure(title, path, notes.get(title, "")) for title, path in paths.items()),
         commands=COMMANDS,
         experiments=load_experiment_cards(ROOT / "experiments", [e.name for e in EXPERIMENTS]))
-    report = render_report(report_input, ROOT / "REPORT.md")
+    report = render_report(with_headline_figure(report_input), ROOT / "REPORT.md")
     _say(f"report: {report}")
     return report
+
+
+def with_headline_figure(report_input):
+    """The input with the headline figure drawn from its summary (figures/headline.png), where it has cells."""
+    from dataclasses import replace
+
+    from redbench.reporting.figures import headline_figure
+    from redbench.reporting.findings import WITHIN_DB, headline_cells, headline_rows
+    cells = headline_cells(report_input)
+    if not cells:
+        return report_input
+    sets = [(r["task"], r["dataset"]) for r in headline_rows(cells)]
+    headline_figure(cells, sets, ROOT / "figures" / "headline.png", WITHIN_DB)
+    return replace(report_input, headline_figure="figures/headline.png")
 
 
 FIG3C_TITLE = "Figure 3(c): RED skips vs He et al. skips"

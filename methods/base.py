@@ -7,13 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from redbench.core.weights_id import format_weights_id
+from redbench.core.weights_id import PARAMS_SUFFIX, format_weights_id
 
 
 def parameter_digest(name: str, parameters: dict) -> str:
     """'<name>-params@<16 hex>': identifies a classical method's exact settings in the results store."""
     text = json.dumps(parameters, sort_keys=True, default=str)
-    return format_weights_id(f"{name}-params", hashlib.sha256(text.encode()).hexdigest()[:16])
+    return format_weights_id(f"{name}{PARAMS_SUFFIX}", hashlib.sha256(text.encode()).hexdigest()[:16])
 
 
 @dataclass(frozen=True)

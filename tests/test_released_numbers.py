@@ -5,6 +5,7 @@ import pytest
 
 from redbench.methods import paper_numbers
 from redbench.methods import released_numbers as rel
+from redbench.evaluation.tables import covered_summary
 from redbench.reporting.released import expected_images, released_cells, section, standing
 
 # Typed in by hand from the sources named (issue 16 of this project quotes them):
@@ -38,19 +39,19 @@ def test_the_yardstick_holds_nothing_else_and_stays_apart_from_the_papers_number
 def _rows(method, dataset, level, values, images=None):
     images = images or [f"{i:02d}" for i in range(len(values))]
     return pd.DataFrame({"task": "denoise", "dataset": dataset, "image": images, "method": method, "level": level,
-                         "psnr": values, "ssim": 0.8, "weights": "w"})
+                         "psnr": values, "ssim": 0.8, "seconds": 1.0, "weights": "w"})
 
 
 def test_section_compares_complete_cells_and_marks_partial_ones(mirror):
     assert expected_images("set12") == 12 and expected_images("bsd68") == 68
     rows = pd.concat([_rows("red30", "set12", 50, [27.0] * 12), _rows("red30+", "set12", 50, [27.5] * 6),
                       _rows("bm3d", "set12", 50, [26.70] * 12)])
-    cells = {(c.dataset, c.level, c.method): c for c in released_cells(rows)}
+    cells = {(c.dataset, c.level, c.method): c for c in released_cells(covered_summary(rows))}
     assert cells[("set12", 50, "red30")].gap() == pytest.approx(27.0 - 27.34)
     assert not cells[("set12", 50, "red30+")].complete and cells[("set12", 50, "red30+")].gap() is None
     assert cells[("bsd68", 10, "red30")].psnr is None                   # not run: shown, never compared
     assert ("set12", 50, "red30-c128") not in cells                     # no rows, no column
-    text = section(rows, [])
+    text = section(covered_summary(rows), [])
     assert "| set12 | 50 | red30 | 27.00 | 27.34 | -0.34 |" in text
     assert "| set12 | 50 | red30+ | 27.50 (partial, 6/12) | 27.34 | – |" in text
     assert "| set12 | 50 | bm3d | 26.70 | 26.72 | -0.02 |" in text
@@ -68,7 +69,7 @@ def test_readme_states_where_the_shipped_networks_stand_as_the_rows_say(mirror):
     from redbench.reporting.report_data import load_rows
     root = Path(__file__).resolve().parent.parent
     rows, _ = load_rows(root / "results" / "reproduce")
-    assert standing(released_cells(rows)) in (root / "README.md").read_text()
+    assert standing(released_cells(covered_summary(rows))) in (root / "README.md").read_text()
     from redbench.methods.weights import read_card
     widths = {read_card(f"red30-denoise-s{sigma}").config["width"] for sigma in (10, 30, 50, 70)}
     stated = (f"{rel.RELEASED_NETWORK['feature maps']} feature maps on every hidden layer where ours have "

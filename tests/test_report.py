@@ -472,8 +472,9 @@ def test_report_deviations_come_from_cards_and_roles_once(results, tmp_path):
 
 def test_paper_summary_leaves_out_partial_cells(results, tmp_path):
     text = _render(results, tmp_path)
-    head = text.split('## What was run')[0]
-    assert "- set12 / red30: " in head and "over 2 levels (Set12 stands in for the paper's 14 images)" in head
+    section = text.split('## Ours minus the paper, per set and method')[1].split('## ')[0]
+    assert "| denoise | set12 | red30 | 2 | -0.11 | " in section
+    assert "Set12 stands in for the paper's 14 images" in section
     from redbench.reporting.findings import paper_differences
     rows = _all_rows()
     cut = rows[(rows['method'] == 'red30') & (rows['level'] == 50) & (rows['dataset'] == 'set12')].index[6:]
@@ -528,3 +529,55 @@ def test_report_modules_load_no_runner_and_no_network():
             "assert 'redbench.evaluation.runner' not in sys.modules, 'runner imported'")
     done = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd=ROOT, check=False)
     assert done.returncode == 0, done.stderr
+
+
+def test_headline_opens_the_report_with_one_table_and_one_figure(results, tmp_path):
+    """The first screen: at most 10 lines of text, the per-set table against both yardsticks, the figure."""
+    text = _render(results, tmp_path, headline_figure='figures/headline.png')
+    head = text.split('## What was run')[0]
+    lines = [ln for ln in head.splitlines() if ln.strip()]
+    table = [ln for ln in lines if ln.startswith('|')]
+    assert len(lines) - len(table) <= 10 and head.count('![') == 1 and '](figures/headline.png)' in head
+    assert table[0].startswith('| task | set | vs paper (dB) | within 0.1 dB | vs released (dB) |')
+    # set12: our red30 29.25 and 26.50 against the paper's RED30 29.17 and 26.81 (+0.08, -0.31: 1 of 2 within
+    # 0.1 dB); against the released RED30 on Set12 at sigma 50 (MWCNN: 27.34)
+    assert '| denoise | set12 | -0.11 | 1/2 | -0.84 | 0/1 |' in table
+    assert '| sr | set5 | ' in ''.join(table)
+    assert 'Overall: 1 of 3 cells within 0.1 dB of the paper' in head
+    # the per-method list is in its own section below, not on the first screen
+    assert '- set12 / red30' not in head and '## Ours minus the paper' in text
+
+
+def test_headline_cells_are_every_complete_red30_cell_against_both_yardsticks():
+    from redbench.reporting.findings import headline_cells, headline_rows
+    rows = _all_rows()
+    cut = rows[(rows['method'] == 'red30') & (rows['level'] == 30) & (rows['dataset'] == 'set12')].index[6:]
+    cells = headline_cells(_input(rows.drop(cut)))          # a partial cell is compared with nothing
+    assert sorted((c['dataset'], c['level'], c['yardstick']) for c in cells) == [
+        ('set12', 50, 'paper'), ('set12', 50, 'released'), ('set5', 2, 'paper')]
+    [set12, set5] = headline_rows(cells)
+    assert set12['paper'] == {'cells': 1, 'mean': pytest.approx(26.50 - 26.81), 'within': 0}
+    assert set5['released'] is None
+
+
+def test_costs_count_parameters_from_the_model_cards_and_time_from_the_rows():
+    from redbench.reporting.findings import method_costs
+    from redbench.reporting.report import render_report_text
+    rows = _all_rows()
+    rows['weights'] = rows['method'].map({'red30': 'red10-denoise-s30@' + 'a' * 64,
+                                          'red30-single': 'red30-denoise-single@' + 'b' * 64}).fillna('bm3d-params@1')
+    card = ModelCard(name='red10-denoise-s30', architecture='red',
+                     config={'depth': 10, 'width': 64, 'channels': 1, 'skip': 'red', 'span': 2, 'residual': True},
+                     task='denoise', levels=[30], recipe='test', iterations=1, patches_seen=1, batch_size=1,
+                     patch_size=50, train_set='t', device='cpu', wall_seconds=1.0, budget='', val_psnr=None,
+                     val_protocol='', git_commit='abc', seed=0)
+    costs = {(c['task'], c['method']): c for c in method_costs(_input(rows, cards=(card,)))}
+    # 5 convolutions and 5 deconvolutions of 3x3 kernels: 1 -> 64, 8 x 64 -> 64, 64 -> 1, each with its biases
+    assert costs[('denoise', 'red30')]['parameters'] == [(9 * 64 + 64) + 8 * (9 * 64 * 64 + 64) + (9 * 64 + 1)]
+    assert costs[('denoise', 'bm3d')]['parameters'] == []               # a parameter digest: nothing trained
+    assert costs[('denoise', 'red30-single')]['parameters'] is None     # its card is not installed
+    assert costs[('denoise', 'bm3d')]['seconds'] == {'set12': 3.0}
+    text = render_report_text(_input(rows, cards=(card,)))
+    section = text.split('## Methods: parameters and seconds per image')[1].split('## ')[0]
+    assert '| red30 | 296,641 | 0.500 |' in section and '| bm3d | – | 3.000 |' in section
+    assert '| red30-single | no model card | 0.500 |' in section

@@ -7,6 +7,7 @@ or shortens such an id goes through here, so the format lives in one place.
 from __future__ import annotations
 
 SEPARATOR = "@"
+PARAMS_SUFFIX = "-params"   # a classical method's name part: its parameters, nothing trained
 SHORT_DIGITS = 12   # enough to tell two networks apart in a caption
 
 
@@ -30,3 +31,8 @@ def short_weights_id(text) -> str:
     """'name@' and the first SHORT_DIGITS hex digits of the digest; anything else unchanged."""
     name, digest = parse_weights_id(text)
     return format_weights_id(name, digest[:SHORT_DIGITS]) if digest else str(text)
+
+
+def is_parameter_digest(text) -> bool:
+    """Whether a weights id is a classical method's parameter digest ('<name>-params@...'), not a network's."""
+    return weights_name(text).endswith(PARAMS_SUFFIX)

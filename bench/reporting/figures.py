@@ -129,3 +129,45 @@ def noise_level_plot(rows: pd.DataFrame, methods: dict[str, str], out: Path, dat
     ax.legend(fontsize=8)
     fig.tight_layout()
     return save_figure(fig, out)
+
+
+YARDSTICKS = {'paper': ("the paper's RED30 (Tables 1-5)", 'o', 'tab:blue'),
+              'released': ("the released RED30 (later papers)", '^', 'tab:orange')}
+
+
+def headline_figure(cells: list[dict], sets: list[tuple[str, str]], out: Path, within: float) -> Path:
+    """Every cell of findings.headline_cells: ours minus published PSNR, one column of points per (task, set) of
+    `sets`, in that order (its levels side by side, each point labelled with its level), both yardsticks, a zero
+    line and the +-`within` band."""
+    plt = pyplot()
+    frame = pd.DataFrame(cells)
+    fig, ax = plt.subplots(figsize=(7.2, 3.9))
+    ax.axhspan(-within, within, color='0.92', zorder=0, label=f'within {within:g} dB')
+    ax.axhline(0.0, color='0.3', lw=0.8, zorder=1)
+    for x, (task, dataset) in enumerate(sets):
+        part = frame[(frame['task'] == task) & (frame['dataset'] == dataset)]
+        levels = sorted(part['level'].unique())
+        for yardstick, (_, marker, color) in YARDSTICKS.items():
+            mine = part[part['yardstick'] == yardstick]
+            for r in mine.itertuples(index=False):
+                # the levels of a set side by side, the released points just right of the paper's
+                dx = (levels.index(r.level) - (len(levels) - 1) / 2) * 0.14 + (0.05 if yardstick == 'released' else 0)
+                ax.scatter(x + dx, r.gap, marker=marker, color=color, s=30, zorder=3, edgecolor='black', lw=0.4)
+                level = f"σ{r.level:g}" if task == 'denoise' else f"×{r.level:g}"
+                ax.annotate(level, (x + dx, r.gap), textcoords='offset points', xytext=(0, 5), ha='center',
+                            fontsize=6, color='0.25')
+    for yardstick, (label, marker, color) in YARDSTICKS.items():
+        if (frame['yardstick'] == yardstick).any():
+            ax.scatter([], [], marker=marker, color=color, edgecolor='black', lw=0.4, label=f'vs {label}')
+    ax.set_xticks(range(len(sets)), [f"{dataset}\n({'denoising' if task == 'denoise' else 'SR'})"
+                                     for task, dataset in sets], fontsize=8)
+    ax.set_xlim(-0.6, len(sets) - 0.4)
+    low, high = min(frame['gap'].min(), -within), max(frame['gap'].max(), within)
+    ax.set_ylim(low - 0.08, high + 0.12)
+    ax.set_ylabel('ours minus published PSNR (dB)', fontsize=8)
+    ax.set_title('Our red30 (one network per level, one pass): every cell against both yardsticks', fontsize=9)
+    ax.tick_params(axis='y', labelsize=8)
+    # under the axes, so it never covers a point
+    ax.legend(fontsize=7, loc='upper center', bbox_to_anchor=(0.5, -0.2), ncol=3, frameon=False)
+    fig.tight_layout()
+    return save_figure(fig, out)

@@ -12,9 +12,10 @@ import pandas as pd
 
 from redbench.reporting.analysis import paired_difference
 from redbench.evaluation.comparison import held_to, paper_levels, paper_table, published, published_value
+from redbench.reporting.released import released_cells
 from redbench.reporting.report_data import ReportInput
-from redbench.evaluation.tables import IDENTITY
-from redbench.core.weights_id import weights_name
+from redbench.evaluation.tables import IDENTITY, method_order
+from redbench.core.weights_id import is_parameter_digest, weights_name
 
 # Our RED30 per level (compared with Tables 1-5) and our single all-level RED30 (Tables 6-7).
 OURS = 'red30'
@@ -234,3 +235,85 @@ def experiment_groups(cards) -> list[dict]:
                           []).append(card.name)
     return [{'budget': b, 'recipe': r, 'lr': lr, 'batch_size': n, 'val_protocol': v, 'names': names}
             for (b, r, lr, n, v), names in groups.items()]
+
+
+# ---------------------------------------------------------------- the headline: our RED30 against both yardsticks
+
+WITHIN_DB = 0.1   # a cell "within" the published value: |ours - published| <= this, on the numbers as shown
+
+
+def _shown_gap(ours: float, published: float) -> float:
+    """Ours minus published on the 2-decimal numbers the tables show."""
+    return round(round(ours, 2) - published, 2) + 0.0
+
+
+def headline_cells(inp: ReportInput) -> list[dict]:
+    """Every complete cell of our per-level RED30 (OURS, one pass) beside a published RED30: the paper's (Tables
+    1-5) and the authors' released networks as later papers measured them (released.py). One dict per cell:
+    task, dataset, level, yardstick ('paper' or 'released'), ours, published, gap."""
+    out = []
+    summary = main_rows(inp.summary)
+    mine = summary[(summary['method'] == OURS) & ~summary['partial']]
+    for r in mine.itertuples(index=False):
+        entry = published(paper_table(r.task, r.dataset), r.dataset, OURS, r.level)
+        if entry is not None:
+            out.append({'task': r.task, 'dataset': r.dataset, 'level': r.level, 'yardstick': 'paper',
+                        'ours': float(r.psnr), 'published': entry.psnr, 'gap': _shown_gap(r.psnr, entry.psnr)})
+    for c in released_cells(inp.summary):
+        if c.method == OURS and c.complete:
+            out.append({'task': 'denoise', 'dataset': c.dataset, 'level': c.level, 'yardstick': 'released',
+                        'ours': c.psnr, 'published': c.published.psnr, 'gap': _shown_gap(c.psnr, c.published.psnr)})
+    return out
+
+
+def headline_rows(cells: list[dict]) -> list[dict]:
+    """Per task and set (paper tables first, as pairs() orders them), per yardstick: cells compared, the mean gap
+    and how many are within WITHIN_DB; a yardstick without cells for the set is None."""
+    frame = pd.DataFrame(cells, columns=['task', 'dataset', 'level', 'yardstick', 'ours', 'published', 'gap'])
+    out = []
+    for task, dataset in pairs(frame):
+        row = {'task': task, 'dataset': dataset}
+        for yardstick in ('paper', 'released'):
+            gaps = frame.loc[(frame['task'] == task) & (frame['dataset'] == dataset)
+                             & (frame['yardstick'] == yardstick), 'gap']
+            row[yardstick] = None if gaps.empty else {
+                'cells': len(gaps), 'mean': float(gaps.mean()), 'within': int((gaps.abs() <= WITHIN_DB + 1e-9).sum())}
+        out.append(row)
+    return out
+
+
+# ---------------------------------------------------------------- what each method costs
+
+def parameter_count(card) -> int | None:
+    """Learned parameters of the network a model card describes (None: the card's config builds no network)."""
+    from redbench.methods.architectures import network_for_card
+
+    from redbench.core.errors import UserError
+    try:
+        return sum(p.numel() for p in network_for_card(card).parameters())
+    except UserError:
+        return None
+
+
+def method_costs(inp: ReportInput) -> list[dict]:
+    """Per task and method of the main tables: the parameters of the networks behind its rows (from their model
+    cards; an x8 ensemble has its network's), and the median seconds per image of each set (over its rows).
+    parameters: the sorted distinct counts; [] for a classical method (its rows name a parameter digest, nothing
+    trained); None where a network's model card is not installed or builds no network."""
+    rows = main_rows(inp.rows)
+    cards = {c.name: c for c in inp.cards}
+    counts: dict[str, int | None] = {}
+    out = []
+    for (task, method), sub in rows.groupby(['task', 'method'], sort=False):
+        ids = set(sub['weights']) if 'weights' in sub else set()
+        names = sorted({weights_name(w) for w in ids if not is_parameter_digest(w)})
+        for name in names:
+            if name not in counts:
+                counts[name] = parameter_count(cards[name]) if name in cards else None
+        found = [counts[n] for n in names]
+        seconds = sub.groupby('dataset')['seconds'].median()
+        out.append({'task': task, 'method': method, 'networks': names,
+                    'parameters': None if None in found or not ids else sorted(set(found)),
+                    'seconds': {d: float(s) for d, s in seconds.items()}})
+    order = {m: i for i, m in enumerate(sorted({o['method'] for o in out}, key=method_order))}
+    return sorted(out, key=lambda o: (o['task'], order[o['method']]))

@@ -47,21 +47,23 @@ def expected_images(dataset: str) -> int:
     return sum(len(read_checksums(name)) for name in get_spec(dataset).checksum_files)
 
 
-def released_cells(rows: pd.DataFrame) -> list[Cell]:
-    """One cell per (yardstick cell, our method that exists or is the paper's RED30), from installed rows."""
-    rows = rows[(rows['task'] == 'denoise')]
+def released_cells(summary: pd.DataFrame) -> list[Cell]:
+    """One cell per (yardstick cell, our method that exists or is the paper's RED30), from the rows summary
+    (tables.covered_summary of the installed rows: mean psnr/ssim, n_images and n_total per cell)."""
+    summary = summary[summary['task'] == 'denoise']
     out = []
     for dataset, level in rel.cells():
-        sub = rows[(rows['dataset'] == dataset) & (rows['level'].astype(float) == float(level))]
+        sub = summary[(summary['dataset'] == dataset) & (summary['level'].astype(float) == float(level))]
         for method in METHODS:
             published = rel.released(dataset, method, level)
             mine = sub[sub['method'] == method]
             if published is None or (mine.empty and method.startswith('red30-c128')):
                 continue   # the 128-map network shows once it has rows; the paper's RED30 always shows
+            r = mine.iloc[0] if len(mine) else None
             out.append(Cell(dataset, level, method,
-                            float(mine['psnr'].mean()) if len(mine) else None,
-                            float(mine['ssim'].mean()) if len(mine) else None,
-                            int(mine['image'].nunique()), expected_images(dataset), published))
+                            None if r is None else float(r['psnr']), None if r is None else float(r['ssim']),
+                            0 if r is None else int(r['n_images']),
+                            expected_images(dataset) if r is None else int(r['n_total']), published))
     return out
 
 
@@ -131,9 +133,9 @@ def _trained(cards: list, prefix: str) -> str:
             f"{'; '.join(devices)})")
 
 
-def section(rows: pd.DataFrame, cards: list) -> str:
-    """The markdown section, from the installed rows (all result folders) and the installed model cards."""
-    cells = released_cells(rows)
+def section(summary: pd.DataFrame, cards: list) -> str:
+    """The markdown section, from the summary of the installed rows (all result folders) and the model cards."""
+    cells = released_cells(summary)
     net = rel.RELEASED_NETWORK
     lines = []
     for c in cells:

@@ -21,11 +21,15 @@ from redbench.reporting.findings import (
     OURS_SINGLE,
     OURS_SINGLE_X8,
     OURS_X8,
+    WITHIN_DB,
     below_input,
     below_paper,
     depth_order,
     experiment_groups,
+    headline_cells,
+    headline_rows,
     main_rows,
+    method_costs,
     missing_cells,
     network_rows,
     paired_rows,
@@ -111,17 +115,83 @@ def experiments_sentence(cards) -> str:
 
 # ---------------------------------------------------------------- sections
 
-def _paper_summary(inp: ReportInput) -> str:
-    lines = [f"- {d['dataset']} / {d['method']}: {d['psnr']:+.2f} dB, SSIM {d['ssim']:+.4f} over "
-             f"{_count(d['levels'], 'level')}" + (f" ({SHORT_NOTES[d['dataset']]})" if d['dataset'] in SHORT_NOTES
-                                                 else '')
-             for d in paper_differences(inp)]
+HEADLINE_FIGURE_TITLE = 'Every cell: our red30 minus the published RED30'
+
+
+def _headline(inp: ReportInput) -> list[str]:
+    """The report's first screen: our RED30 per set against both yardsticks, a table and one figure."""
+    rows = headline_rows(headline_cells(inp))
+    if not rows:
+        return []
+
+    def mean(x):
+        return '–' if x is None else f"{x['mean']:+.2f}"
+
+    def within(x):
+        return '–' if x is None else f"{x['within']}/{x['cells']}"
+    lines = [[r['task'], r['dataset'], mean(r['paper']), within(r['paper']), mean(r['released']),
+              within(r['released'])] for r in rows]
+    totals = {y: [r[y] for r in rows if r[y] is not None] for y in ('paper', 'released')}
+    overall = '; '.join(f"{sum(x['within'] for x in found)} of {sum(x['cells'] for x in found)} cells within "
+                        f"{WITHIN_DB:g} dB of {'the paper' if y == 'paper' else 'the released networks'}"
+                        for y, found in totals.items() if found)
+    text = [f"**Headline.** Our {OURS} (one network per level, one forward pass) minus the published RED30, "
+            f"mean PSNR (dB) over each set's levels: against the paper (Tables 1-5) and against the authors' "
+            f"released networks as later papers measured them; within {WITHIN_DB:g} dB: cells whose difference, "
+            f"on the numbers as the tables show them, is at most that. Overall: {overall}.", '',
+            md_table(['task', 'set', 'vs paper (dB)', f'within {WITHIN_DB:g} dB', 'vs released (dB)',
+                      f'within {WITHIN_DB:g} dB'], lines)]
+    if inp.headline_figure:
+        text += [f'![{HEADLINE_FIGURE_TITLE}]({inp.headline_figure})', '']
+    text += ['Per set and method, and for x8 and the single network: "Ours minus the paper"; the released '
+             'networks: "Against the authors\' released networks"; the substitute sets: "Data".', '']
+    return text
+
+
+def _section_paper_differences(inp: ReportInput) -> str:
+    lines = [[d['task'], d['dataset'], method_label(d['method']), d['levels'], f"{d['psnr']:+.2f}",
+              f"{d['ssim']:+.4f}", SHORT_NOTES.get(d['dataset'], '')] for d in paper_differences(inp)]
     if not lines:
         return ''
-    return '\n'.join(["Mean difference to the paper (ours minus published, PSNR in dB and SSIM, averaged over the "
-                      "levels both have; per-level networks against Tables 1-5, red30-single against Tables 6-7, an "
-                      "x8 ensemble against the same value as its network; a mean over part of a set is left out), "
-                      "computed from the stored rows:", '', *lines])
+    return '\n'.join(['## Ours minus the paper, per set and method', '',
+                      'Mean difference to the paper (ours minus published, PSNR in dB and SSIM, averaged over the '
+                      'levels both have; per-level networks against Tables 1-5, red30-single against Tables 6-7, an '
+                      'x8 ensemble against the same value as its network; a mean over part of a set is left out), '
+                      'computed from the stored rows.', '',
+                      md_table(['task', 'set', 'method', 'levels', 'PSNR (dB)', 'SSIM', 'note'], lines)])
+
+
+def _parameters(found) -> str:
+    if found is None:
+        return 'no model card'
+    return '–' if not found else ' / '.join(f"{n:,}" for n in found)
+
+
+def _section_costs(inp: ReportInput) -> str:
+    """Parameters (model cards) and seconds per image (rows) of every method in the tables."""
+    costs = method_costs(inp)
+    if not costs:
+        return ''
+    cpus = sorted({str(run.get('machine', {}).get('cpus', '?')) for _, run in inp.runs})
+    devices = sorted({(run.get('device') or {}).get('name') for _, run in _computing(inp.runs)} - {None})
+    where = f"machines with {', '.join(cpus) or '?'} CPUs" + (f"; networks on {', '.join(devices)} where a run "
+                                                              "record names it" if devices else
+                                                              "; no run record names a GPU")
+    text = ['## Methods: parameters and seconds per image', '',
+            'Parameters: learned parameters of the networks behind the rows, counted from their model cards '
+            '(per-level networks of one architecture have the same count; an x8 ensemble has its network\'s); '
+            '– for a classical method (nothing trained). Seconds: the median of `restore()` per image over each '
+            'set\'s rows, '
+            f'measured inside workers that shared the machine ({where}); compare within a set only.', '']
+    for task in sorted({c['task'] for c in costs}):
+        mine = [c for c in costs if c['task'] == task]
+        timed = {d for c in mine for d in c['seconds']}
+        sets = [d for t, d in pairs(inp.summary) if t == task and d in timed]
+        lines = [[method_label(c['method']), _parameters(c['parameters']),
+                  *[f"{c['seconds'][d]:.3f}" if d in c['seconds'] else '–' for d in sets]] for c in mine]
+        text += [f"{'Denoising' if task == 'denoise' else 'Super-resolution'}:", '',
+                 md_table(['method', 'parameters', *[f's/image {d}' for d in sets]], lines)]
+    return '\n'.join(text)
 
 
 def _computing(runs) -> list:
@@ -473,16 +543,14 @@ def _section_deviations(inp: ReportInput) -> str:
 # ---------------------------------------------------------------- entry point
 
 def render_report_text(inp: ReportInput) -> str:
-    head = [f"# {inp.title}", '',
+    head = [f"# {inp.title}", '', *_headline(inp),
             'Rendered by `redbench.reporting.report.render_report` from stored rows and run.json files; '
             'no restoration was rerun for this report.', '']
-    summary = _paper_summary(inp)
-    if summary:
-        head += [summary, '']
     sections = [_section_runs(inp), _section_data(inp), _section_protocol(inp), _section_tables(inp),
-                _section_single(inp), released_section(inp.rows, list(inp.cards)), _section_other_sets(inp),
-                _section_identity(inp), _section_figures(inp), _section_paired(inp), _section_runtime(inp),
-                _section_below(inp), _section_depth(inp), _section_networks(inp), _section_deviations(inp)]
+                _section_single(inp), _section_paper_differences(inp), released_section(inp.summary, list(inp.cards)),
+                _section_other_sets(inp), _section_identity(inp), _section_figures(inp), _section_paired(inp),
+                _section_costs(inp), _section_runtime(inp), _section_below(inp), _section_depth(inp),
+                _section_networks(inp), _section_deviations(inp)]
     return '\n'.join(head) + '\n' + '\n'.join(s.rstrip('\n') + '\n' for s in sections if s)
 
 
