@@ -16,7 +16,7 @@ from redbench.reporting.findings import below_input, below_paper, depth_order, n
 from redbench.methods.weights import ModelCard
 from redbench.reporting.report import render_report
 from redbench.reporting.report_data import Figure, ReportInput, load_input
-from redbench.reporting.visual import busiest_crop
+from redbench.reporting.visual import busiest_crop, detailed_crop
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -276,6 +276,22 @@ def test_busiest_crop_finds_the_textured_patch():
     top, left, h, w = busiest_crop(image, 96)
     assert (h, w) == (96, 96)
     assert top <= 120 and top + 96 >= 140 and left <= 30 and left + 96 >= 50
+
+
+def test_detailed_crop_prefers_texture_to_one_strong_edge():
+    image = np.zeros((120, 120))
+    image[:, 60:] = 255                                              # one strong edge, the most variance
+    image[90:110, 10:30] = 100 + np.indices((20, 20)).sum(0) % 2 * 40   # a fine, faint texture
+    top, left, h, w = detailed_crop(image, 20)
+    assert (top, left, h, w) == (90, 10, 20, 20)
+    assert busiest_crop(image, 20)[1] in range(41, 61)               # the variance picks the edge
+
+
+def test_inset_goes_to_the_corner_away_from_its_region():
+    from redbench.reporting.visual import INSET, _corner
+    crop = (0, 0, 96, 96)
+    assert _corner(crop, (70, 70, 24, 24)) == (0.0, 1.0 - INSET)      # region lower right: inset upper left
+    assert _corner(crop, (0, 0, 24, 24)) == (1.0 - INSET, 0.0)        # region upper left: inset lower right
 
 
 def test_report_tables_attribution_identity_and_x8(results, tmp_path):
