@@ -125,7 +125,8 @@ def _headline(inp: ReportInput) -> list[str]:
         return []
 
     def mean(x):
-        return '–' if x is None else f"{x['mean']:+.2f}"
+        # +0.0 turns a -0.00 into +0.00
+        return '–' if x is None else f"{round(x['mean'], 2) + 0.0:+.2f}"
 
     def within(x):
         return '–' if x is None else f"{x['within']}/{x['cells']}"
