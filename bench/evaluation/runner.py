@@ -86,28 +86,39 @@ def degrade(item: WorkItem) -> tuple[Degradation, object, object, int]:
 
 def evaluate(item: WorkItem) -> dict:
     """Run one method on one degraded image and score it (executes in a worker process)."""
-    from redbench.core.metrics import psnr, ssim
     if item.threads:
         import torch
         torch.set_num_threads(item.threads)
-    degradation, degraded, target, seed = degrade(item)
     method = load_method(item.method, item.task, item.device)
-    if item.weights and method.weights_id(degradation) != item.weights:
+    weights = method.weights_id(make_degradation(item.task, item.level, item.clip))
+    if item.weights and weights != item.weights:
         # a cluster worker with other weights installed must not file its output under the parent's
-        raise UserError(f"worker {os.uname().nodename} has {method.weights_id(degradation)} for {item.method} at "
+        raise UserError(f"worker {os.uname().nodename} has {weights} for {item.method} at "
                         f"level {item.level:g}, the submitting machine {item.weights}: install the same weights "
                         f"and code on every worker.")
+    scored = restore_and_score(method, item)
+    return {"task": item.task, "dataset": item.dataset, "image": item.image, "method": item.method,
+            "level": item.level, "psnr": scored["psnr"], "ssim": scored["ssim"], "seconds": scored["seconds"],
+            "seed": item.seed, "noise_seed": scored["noise_seed"], "clip": item.clip,
+            "worker": f"{os.uname().nodename}:{os.getpid()}", "weights": item.weights,
+            "device": item.device if method.uses_torch else "cpu"}
+
+
+def restore_and_score(method, item: WorkItem) -> dict:
+    """`method` restores the degraded input of `item` and is scored against its target: psnr, ssim, seconds and
+    noise_seed as a row stores them. The one scoring of the evaluation, which the paired validation of trained
+    networks (training/paired_validation.py) uses too; `pixels` is how many pixels were scored."""
+    from redbench.core.metrics import psnr, ssim
+    degradation, degraded, target, seed = degrade(item)
     start = time.perf_counter()
     restored = method.restore(degraded, degradation)
     seconds = time.perf_counter() - start
     if restored.shape != target.shape:
         raise RuntimeError(f"{item.method} returned shape {restored.shape}, expected {target.shape}")
     shave = degradation.shave
-    return {"task": item.task, "dataset": item.dataset, "image": item.image, "method": item.method,
-            "level": item.level, "psnr": round(psnr(target, restored, shave), 4),
-            "ssim": round(ssim(target, restored, shave), 5), "seconds": round(seconds, 4), "seed": item.seed,
-            "noise_seed": seed, "clip": item.clip, "worker": f"{os.uname().nodename}:{os.getpid()}",
-            "weights": item.weights, "device": item.device if method.uses_torch else "cpu"}
+    return {"psnr": round(psnr(target, restored, shave), 4), "ssim": round(ssim(target, restored, shave), 5),
+            "seconds": round(seconds, 4), "noise_seed": seed,
+            "pixels": (target.shape[0] - 2 * shave) * (target.shape[1] - 2 * shave)}
 
 
 @dataclass

@@ -25,7 +25,6 @@ import torch
 from redbench.core.atomic import copy_atomic, write_text_atomic
 from redbench.core.checks import check_number, check_out_dir
 from redbench.datasets.catalog import SPECS, get_spec
-from redbench.datasets.fetch import dataset_files
 from redbench.datasets.images import ground_truth
 from redbench.core.defaults import TASKS, levels_text
 from redbench.core.degradations import make_degradation, parse_levels
@@ -39,6 +38,7 @@ from redbench.core.plots import plot_training_curves
 from redbench.core.weights_id import format_weights_id
 
 from redbench.training.checkpoint import load_checkpoint, save_checkpoint
+from redbench.training.holdout import VAL_SET, split_images
 from redbench.training.patches import PatchSource
 from redbench.training.precision import PRECISIONS, resolve_precision
 from redbench.training.vector_patches import VectorPatchSource
@@ -51,10 +51,7 @@ RECIPES = {
     "paper": (1e-4, "constant", 64),    # the paper: Adam, lr 1e-4
     "fast": (1e-3, "cosine", 32),       # measured faster in wall time on CPU (notes/cpu-performance.md)
 }
-# Validation: centre crops of the last few BSDS500-train images, which are held out of training and are
-# in no test set (BSD100/BSD68 are BSDS500 val, BSD200 is BSDS500 test), so snapshots and recipes can be
-# chosen on them without touching a test set.
-VAL_SET = "bsds500-train"
+# Validation: centre crops of the held-out VAL_SET images (holdout.py)
 VAL_CROP = 128
 
 
@@ -112,18 +109,8 @@ def lr_at(config: TrainConfig, progress: float) -> float:
 
 
 def split_holdout(config: TrainConfig) -> tuple[list, list]:
-    """(training refs, validation refs): the last `holdout` BSDS500-train images never train."""
-    pool = dataset_files(VAL_SET, config.data_dir)
-    if config.holdout >= len(pool):
-        raise UserError(f"--holdout {config.holdout} would hold out all {len(pool)} {VAL_SET} images; give at most "
-                        f"{len(pool) - 1} (the default is 4).")
-    held = pool[len(pool) - config.holdout:] if config.holdout > 0 else []
-    held_names = {ref.name for ref in held}
-    train_refs = [ref for ref in dataset_files(config.train_set, config.data_dir) if ref.name not in held_names]
-    if not train_refs:
-        raise UserError(f"train set '{config.train_set}' has no images left after holding out {config.holdout} "
-                        f"for validation; pass --holdout 0 or a larger --train-set.")
-    return train_refs, held
+    """(training refs, validation refs): the last `holdout` BSDS500-train images never train (holdout.py)."""
+    return split_images(config.holdout, config.train_set, config.data_dir)
 
 
 def _validation_set(config: TrainConfig, levels: list, held: list) -> list[tuple[np.ndarray, np.ndarray, object]]:
