@@ -15,10 +15,6 @@ from redbench.core.errors import UserError
 from redbench.core.hashing import file_sha256
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
-# A newly trained network replaces the installed one only when it validates at least this much higher: the
-# tables print two decimals, float16 storage alone moves a network by up to 0.005 dB, and a smaller gain
-# would invalidate every stored row of the installed network for nothing a reader could see.
-SHIP_MARGIN_DB = 0.01
 
 
 @dataclass
@@ -59,22 +55,6 @@ class ModelCard:
     @property
     def total_iterations(self) -> int:
         return self.iterations + self.earlier_iterations
-
-
-def keeps_installed(installed: ModelCard, arrived: ModelCard) -> bool:
-    """Whether a newly trained network must leave the installed one of its name in place: when it is only a
-    snapshot and the installed one is finished, or when both were validated alike and the newcomer is not at
-    least SHIP_MARGIN_DB higher. More patches are not enough: at batch 128 a GPU budget is fewer updates than a
-    CPU one at batch 16. The one rule for what ships, whether a network comes back from a GPU call or a CPU
-    continuation."""
-    if not installed.complete:
-        return False
-    if not arrived.complete:
-        return True
-    comparable = (installed.val_protocol == arrived.val_protocol and installed.val_psnr is not None
-                  and arrived.val_psnr is not None)
-    # validation PSNRs are stored to 3 decimals: compare in thousandths so 0.010 dB counts as the margin
-    return comparable and round((arrived.val_psnr - installed.val_psnr) * 1000) < round(SHIP_MARGIN_DB * 1000)
 
 
 def save(state_dict: dict, card: ModelCard, directory: Path, dtype: str = "float32") -> Path:

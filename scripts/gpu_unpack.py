@@ -50,6 +50,10 @@ def main() -> int:
                              "files travel; unpacking: where they are merged)")
     parser.add_argument("--with-rows", action="store_true", help="with --pack: also pack the rows.csv of every "
                         "results folder under --rows-root (the call evaluated them)")
+    parser.add_argument("--data-dir", help="dataset mirror for the paired validation that decides whether a network "
+                        "replaces the installed one (default: $REDBENCH_DATA_DIR)")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                        help="where that validation runs")
     parser.add_argument("--seed", metavar="WORK", help="copy the networks of --weights-dir that meet their GPU budget "
                         "into WORK/weights, so the campaign skips them and fine-tunes from them (device side)")
     args = parser.parse_args()
@@ -78,14 +82,14 @@ def main() -> int:
         if not args.results:
             raise UserError("give the folder with the campaign's archives.")
         log_dir = Path(args.log_dir) if args.log_dir else load_plan(args.plan).log_dir / "gpu"
-        names, kept = unpack(Path(args.results), Path(args.weights_dir), log_dir)
+        names, kept = unpack(Path(args.results), Path(args.weights_dir), log_dir, args.data_dir, args.device)
         print(f"unpacked {len(names)} networks into {args.weights_dir}: {', '.join(names)}")
         merged = unpack_rows(Path(args.results), Path(args.rows_root))
         if merged:
             print("merged evaluated rows: " + ", ".join(f"{folder} +{n}" for folder, n in merged.items()))
         if kept:
-            print(f"kept the installed {', '.join(kept)}: what came back was an unfinished snapshot or scored lower on "
-                  f"the validation crops (the logs of both are kept)")
+            print(f"kept the installed {', '.join(kept)}: what came back was an unfinished snapshot or its gain on "
+                  f"the held-out images did not exceed the 95% interval's half-width (the logs of both are kept)")
         return 0
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)

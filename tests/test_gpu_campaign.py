@@ -163,30 +163,45 @@ def test_vector_patches_are_aligned_crops_under_one_dihedral_transform(mirror, t
             assert 5 < 255 * np.std(inp - tgt) < 80                         # noised at sigma 10 or 50 (of 255)
 
 
-@pytest.mark.parametrize("arrived, installed, replaced", [
-    (dict(complete=False), {}, False),                              # a snapshot of a network the call cut off
-    ({}, dict(val_psnr=27.5), False),                               # lower on the same validation crops
-    ({}, dict(val_psnr=26.5), True),                                # higher
-    ({}, dict(val_psnr=27.5, val_protocol="other crops"), True),    # not comparable: the new one goes in
-    ({}, dict(complete=False, val_psnr=27.5), True),                # the installed one is itself a snapshot
+@pytest.mark.parametrize("arrived, installed, gains, replaced", [
+    (dict(complete=False), {}, None, False),                        # a snapshot of a network the call cut off
+    ({}, {}, [0.05, -0.01, 0.04, -0.02], False),                    # a gain the held-out images disagree on
+    ({}, {}, [0.020, 0.030, 0.025, 0.035], True),                   # a gain the paired validation resolves
+    ({}, {}, [], False),                                            # cannot be compared: the installed one stays
+    ({}, dict(complete=False), None, True),                         # the installed one is itself a snapshot
 ])
-def test_unpack_replaces_an_installed_network_only_by_a_better_one(tmp_path, arrived, installed, replaced):
+def test_unpack_replaces_an_installed_network_only_by_a_better_one(tmp_path, arrived, installed, gains, replaced):
     """More patches are not enough (a GPU budget at batch 128 is fewer updates than a CPU one at batch 16):
-    a network that came back replaces the installed one only when it is finished and validates higher."""
+    a network that came back replaces the installed one only when it is finished and the ship rule's paired
+    validation (tests/test_paired_validation.py runs the real one) resolves its gain."""
     import json
 
+    from redbench.core.errors import UserError
     from redbench.training.gpu_results import pack, unpack
+    from redbench.training.paired_validation import PairedScore, PairedValidation
     name = "red10-denoise-s30"
     sent, here = tmp_path / "sent", tmp_path / "here"
-    base = dict(json.loads((weights.WEIGHTS_DIR / f"{name}.json").read_text()), complete=True, val_psnr=27.0)
-    for folder, changes in ((sent, arrived), (here, installed)):
+    base = dict(json.loads((weights.WEIGHTS_DIR / f"{name}.json").read_text()), complete=True)
+    compared = []
+
+    def validate(candidate, reference, data_dir=None, device="cpu"):
+        compared.append(tuple(weights.read_card(*weights.split_ref(ref)).git_commit for ref in (candidate, reference)))
+        if not gains:
+            raise UserError("kept no image out of training in common")
+        return PairedValidation("c@1", "i@2", "bsds500-train", (30,),
+                                tuple(PairedScore(f"im{i}", 30.0, 25.0 + g, 25.0) for i, g in enumerate(gains)))
+    other = weights.read_card("red10-denoise-s50")     # other weights of the same architecture arrive
+    for folder, source, changes in ((sent, other.name, dict(arrived, git_commit="arrived", sha256=other.sha256)),
+                                    (here, name, installed)):
         folder.mkdir()
-        (folder / f"{name}.safetensors").write_bytes((weights.WEIGHTS_DIR / f"{name}.safetensors").read_bytes())
+        (folder / f"{name}.safetensors").write_bytes((weights.WEIGHTS_DIR / f"{source}.safetensors").read_bytes())
         (folder / f"{name}.json").write_text(json.dumps(dict(base, **changes)))
     (sent / f"{name}.csv").write_text("step,patches\n1,8\n")
     pack(sent, [sent / f"{name}.csv"], [], tmp_path / "results")
     before = (here / f"{name}.json").read_text()
-    assert unpack(tmp_path / "results", here, tmp_path / "logs") == (([name], []) if replaced else ([], [name]))
+    assert unpack(tmp_path / "results", here, tmp_path / "logs", validate=validate) == \
+        (([name], []) if replaced else ([], [name]))
+    assert compared == ([] if gains is None else [("arrived", base["git_commit"])])   # the arrival vs the installed
     assert (here / f"{name}.json").read_text() == ((sent / f"{name}.json").read_text() if replaced else before)
     assert (tmp_path / "logs" / f"{name}.csv").exists() == replaced   # a kept-out network's log goes to runs/
     assert len(list((tmp_path / "logs").glob(f"runs/*-{name}.csv"))) == (not replaced)

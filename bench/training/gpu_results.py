@@ -116,9 +116,11 @@ def _write(target: Path, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
-def unpack(results: Path, weights_dir: Path, log_dir: Path) -> tuple[list[str], list[str]]:
+def unpack(results: Path, weights_dir: Path, log_dir: Path, data_dir: str | None = None, device: str = "auto",
+           validate=None) -> tuple[list[str], list[str]]:
     """Verified weights and cards into `weights_dir`, logs into `log_dir`; returns (networks unpacked,
-    networks kept, see `weights_io.keeps_installed`).
+    installed networks kept, by training/ship_rule.py: compared with `validate`, default its paired validation
+    on the held-out images of `data_dir`, on `device`).
     The log of each network put in place replaces the one of the network it replaces; the logs of the networks
     kept out and the run's own files (summary, train.log, preflight.log) go to `log_dir/runs/<archive time>-<name>`,
     so the installed networks and earlier runs keep theirs."""
@@ -148,10 +150,12 @@ def unpack(results: Path, weights_dir: Path, log_dir: Path) -> tuple[list[str], 
             arrived.append((stem, card, blob, data))
     names, kept = [], []
     for stem, card, blob, data in arrived:
-        if (weights_dir / f"{stem}.json").exists() and weights_io.keeps_installed(
-                weights_io.read_card(stem, weights_dir), card):
-            kept.append(stem)
-            continue
+        if (weights_dir / f"{stem}.json").exists():
+            decision = _ship_decision(weights_dir / stem, blob, data, data_dir, device, validate)
+            print(f"{'shipped' if decision.ships else 'kept the installed'} {stem}: {decision.reason}", flush=True)
+            if not decision.ships:
+                kept.append(stem)
+                continue
         _write(weights_dir / f"{stem}.safetensors", blob)
         _write(weights_dir / f"{stem}.json", data)
         names.append(stem)
@@ -163,6 +167,18 @@ def unpack(results: Path, weights_dir: Path, log_dir: Path) -> tuple[list[str], 
             installed = name.startswith("logs/") and Path(name).stem not in kept   # beside its network's weights
             _write(log_dir / Path(name).name if installed else log_dir / "runs" / f"{stamp}-{Path(name).name}", data)
     return sorted(names), sorted(kept)
+
+
+def _ship_decision(installed: Path, blob: bytes, card: bytes, data_dir: str | None, device: str, validate):
+    """ship_rule.decide for a network that arrived as bytes: it is compared from a scratch folder."""
+    import tempfile
+
+    from redbench.training import ship_rule
+    with tempfile.TemporaryDirectory(prefix="redbench-arrived-") as scratch:
+        arrived = Path(scratch) / installed.name
+        (arrived.parent / f"{installed.name}.safetensors").write_bytes(blob)
+        (arrived.parent / f"{installed.name}.json").write_bytes(card)
+        return ship_rule.decide(str(installed), str(arrived), data_dir, device, validate)
 
 
 def unpack_rows(results: Path, results_root: Path) -> dict[str, int]:

@@ -37,8 +37,9 @@ from redbench.core.metrics import psnr
 from redbench.core.plots import plot_training_curves
 from redbench.core.weights_id import format_weights_id
 
-from redbench.training.checkpoint import load_checkpoint, save_checkpoint
+from redbench.training import ship_rule
 from redbench.training.holdout import VAL_SET, split_images
+from redbench.training.checkpoint import load_checkpoint, save_checkpoint
 from redbench.training.patches import PatchSource
 from redbench.training.precision import PRECISIONS, resolve_precision
 from redbench.training.vector_patches import VectorPatchSource
@@ -89,7 +90,7 @@ class TrainConfig:
     snapshot_minutes: float | None = None   # with --publish: publish an improving snapshot this often
     weights_dtype: str = "float16"  # storage of published weights (fp16 changes PSNR by < 0.005 dB)
     stop_after: int | None = None   # end this invocation after N steps (checkpointed; rerun to continue)
-    ship_if_better: bool = False    # with --publish: replace an installed network only if it validates higher by SHIP_MARGIN_DB
+    ship_if_better: bool = False    # with --publish: replace an installed network only by a resolved gain (ship_rule.py)
 
 
 def build_model(config: TrainConfig) -> torch.nn.Module:
@@ -501,7 +502,7 @@ def publish_dir(config: TrainConfig) -> Path:
 
 def _publish(config: TrainConfig, model, card: weights_io.ModelCard, out: Path, log_path: Path) -> Path:
     """Final weights, model card and curves; --publish copies them into methods/weights/ (with --ship-if-better,
-    only when they validate at least weights_io.SHIP_MARGIN_DB higher than the network installed under that name)."""
+    only when training/ship_rule.py says they replace the network installed under that name)."""
     path = weights_io.save(model.state_dict(), card, out, dtype=config.weights_dtype)
     try:
         plot_training_curves([log_path], out / "curves.png", labels=[card.name])
@@ -509,12 +510,12 @@ def _publish(config: TrainConfig, model, card: weights_io.ModelCard, out: Path, 
         print(f"warning: could not plot curves: {exc}")
     if config.publish:
         target = publish_dir(config)
-        installed = weights_io.read_card(card.name, target) \
+        decision = ship_rule.decide(str(target / card.name), str(out / card.name), config.data_dir, config.device) \
             if config.ship_if_better and (target / f"{card.name}.json").exists() else None
-        if installed is not None and weights_io.keeps_installed(installed, card):
-            print(f"not shipped: {card.name} validates at {card.val_psnr:.3f} dB, the installed one at "
-                  f"{installed.val_psnr:.3f} dB (a network must gain {weights_io.SHIP_MARGIN_DB} dB to ship); "
-                  f"the installed network stays.")
+        if decision is not None:
+            print(f"{'shipped' if decision.ships else 'not shipped'}: {card.name}: {decision.reason}", flush=True)
+        if decision is not None and not decision.ships:
+            print(f"the installed {card.name} stays; the new one is in {out}.")
         else:
             target.mkdir(parents=True, exist_ok=True)
             for suffix in (".safetensors", ".json"):
@@ -552,8 +553,8 @@ FLAG_HELP = {
     "snapshot_minutes": "with --publish: publish an improving snapshot this often while training",
     "weights_dtype": "storage of saved weights (float16 changes PSNR by < 0.005 dB)",
     "stop_after": "end this invocation after N steps, checkpointed (rerun to continue)",
-    "ship_if_better": f"with --publish: replace an installed network of the same name only if this one validates at least "
-                      f"{weights_io.SHIP_MARGIN_DB} dB higher",
+    "ship_if_better": "with --publish: replace an installed network of the same name only if this one is better on "
+                      "the held-out images at full size by more than the half-width of the 95%% interval of the gain",
 }
 FLAG_CHOICES = {"sampler": ("auto", "loop", "vector"), "recipe": tuple(RECIPES), "precision": PRECISIONS,
                 "weights_dtype": ("float16", "float32"), "task": TASKS, "device": ("auto", "cpu", "cuda"),
