@@ -89,3 +89,20 @@ def test_decide_compares_finished_networks_on_the_paired_validation(tmp_path, in
     assert decision.ships is ships and says in decision.reason
     # snapshots and identical weights are decided by their cards
     assert calls == ([] if outcome in (None, "same") else [(arrived, installed)])
+
+
+def test_the_measurement_in_docs_follows_from_its_per_image_rows():
+    """docs/training.md's paired-validation summary (mean, error, interval, verdict) is what this module computes
+    from the per-image PSNRs printed above it."""
+    from tests.conftest import ROOT
+    section = (ROOT / "docs" / "training.md").read_text().split("## Paired validation: what ships", 1)[1]
+    rows = [line.split("|")[1:-1] for line in section.splitlines() if line.startswith("| 9")]
+    result = PairedValidation("c@1", "i@2", "bsds500-train", (50,), tuple(
+        PairedScore(image.strip(), 50.0, float(mine), float(theirs)) for image, mine, theirs, _ in rows))
+    for image, _, _, printed in rows:
+        assert result.differences()[image.strip()] == pytest.approx(float(printed), abs=1e-4)
+    low, high = result.interval
+    summary = (f"| {len(rows)} | 617,604 | {result.mean:+.4f} dB | {result.standard_error:.4f} dB | "
+               f"[{low:+.4f}, {high:+.4f}] | {result.half_width:.4f} dB | "
+               f"{'ships' if gain_is_resolved(result.mean, result.half_width) else 'does not ship'} |")
+    assert summary in section
