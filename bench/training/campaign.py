@@ -45,7 +45,7 @@ class PlanEntry:
     gpu_batch_size: int = 128        # a GPU needs large batches to be busy
     recipe: str = "fast"
     train_set: str | None = None     # default: the plan's [campaign] train_set
-    continues: bool = False          # start from the installed network of this name; ships only if it validates higher (by the margin)
+    continues: bool = False          # start from the installed network of this name; ships only by the ship rule (ship_rule.py)
 
     def patches(self, target: str) -> int:
         return self.cpu_patches if target == "cpu" else self.gpu_patches

@@ -14,12 +14,12 @@ from __future__ import annotations
 import math
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from redbench.core.errors import UserError
 from redbench.core.weights_id import format_weights_id
 from redbench.methods import weights as weights_io
-from redbench.training.holdout import VAL_SET, split_images
+from redbench.training.holdout import VAL_SET, held_out
 
 CONFIDENCE = 0.95
 # the validation protocol of a card without a training config: "... of the last 4 bsds500-train images, held out"
@@ -48,7 +48,6 @@ class PairedValidation:
     scores: tuple[PairedScore, ...]
     seconds: float = 0.0
     pixels: int = 0           # scored pixels per network, all images and levels together
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def images(self) -> tuple[str, ...]:
@@ -89,7 +88,7 @@ class PairedValidation:
     def table(self) -> str:
         """Per-image differences and the summary, as markdown."""
         levels = "/".join(f"{lvl:g}" for lvl in self.levels)
-        lines = [f"| image | candidate PSNR | installed PSNR | difference (dB) |", "|---|---:|---:|---:|"]
+        lines = ["| image | candidate PSNR | installed PSNR | difference (dB) |", "|---|---:|---:|---:|"]
         for image, diff in self.differences().items():
             mine = [s for s in self.scores if s.image == image]
             lines.append(f"| {image} | {sum(s.candidate for s in mine) / len(mine):.4f} | "
@@ -100,7 +99,7 @@ class PairedValidation:
                   f"level(s) {levels}: mean difference {self.mean:+.4f} dB, standard error {self.standard_error:.4f} dB, "
                   f"{CONFIDENCE:.0%} interval [{low:+.4f}, {high:+.4f}] (half-width {self.half_width:.4f} dB); "
                   f"{self.seconds:.0f} s"]
-        return "\n".join(lines + list(self.notes))
+        return "\n".join(lines)
 
 
 def held_out_names(card: weights_io.ModelCard, data_dir: str | None = None) -> tuple[str, frozenset[str]]:
@@ -117,12 +116,7 @@ def held_out_names(card: weights_io.ModelCard, data_dir: str | None = None) -> t
             holdout, dataset = int(found.group(1)), found.group(2)
     if not holdout or dataset != VAL_SET:
         return VAL_SET, frozenset()
-    train_set = config.get("train_set", card.train_set) if isinstance(config, dict) else card.train_set
-    try:
-        _, held = split_images(holdout, train_set, data_dir)
-    except UserError:   # a train set unknown here, or a holdout that leaves nothing: nothing can be named
-        return VAL_SET, frozenset()
-    return VAL_SET, frozenset(ref.name for ref in held)
+    return VAL_SET, frozenset(ref.name for ref in held_out(holdout, data_dir))
 
 
 def shared_held_out(candidate: weights_io.ModelCard, installed: weights_io.ModelCard,
