@@ -89,3 +89,24 @@ def test_an_old_card_names_its_held_out_images_in_its_protocol(mirror, tmp_path)
     card = weights.card_from_dict(data, "test")
     assert held_out_names(card) == (VAL_SET, frozenset(ref.name for ref in dataset_files(VAL_SET)[-3:]))
     assert held_out_names(weights.card_from_dict(dict(data, val_protocol="other"), "test")) == (VAL_SET, frozenset())
+
+
+def test_the_script_prints_the_comparison_and_refuses_bad_input_in_one_line(mirror, tmp_path, capsys):
+    import importlib.util
+
+    from tests.conftest import ROOT
+    spec = importlib.util.spec_from_file_location("paired_script", ROOT / "scripts" / "paired_validation.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    candidate, _ = tiny(tmp_path / "a", "cand", seed=1, holdout=2)
+    installed, _ = tiny(tmp_path / "b", "inst", seed=2, holdout=2)
+    assert script.main([candidate, installed, "--device", "cpu", "--out", str(tmp_path / "paired.md")]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("| image |") and "\nverdict: " in printed
+    assert (tmp_path / "paired.md").read_text() == printed
+    for bad, says in (([str(tmp_path / "nothing"), installed], "no trained weights 'nothing'"),
+                      ([candidate, installed, "--levels", "abc"], "invalid sigma 'abc'"),
+                      ([candidate, installed, "--threads", "0"], "--threads")):
+        assert script.main(bad) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and says in err and len(err.strip().splitlines()) == 1
