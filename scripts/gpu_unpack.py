@@ -88,8 +88,8 @@ def main() -> int:
         if merged:
             print("merged evaluated rows: " + ", ".join(f"{folder} +{n}" for folder, n in merged.items()))
         if kept:
-            print(f"kept the installed {', '.join(kept)}: what came back was an unfinished snapshot or its gain on "
-                  f"the held-out images did not exceed the 95% interval's half-width (the logs of both are kept)")
+            print(f"kept the installed {', '.join(kept)}, for the reasons above (bench/training/ship_rule.py; the logs "
+                  f"of both are kept)")
         return 0
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)

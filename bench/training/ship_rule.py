@@ -48,8 +48,7 @@ def decide(installed_ref: str, arrived_ref: str, data_dir: str | None = None, de
     try:
         validation = (validate or paired_validation)(arrived_ref, installed_ref, data_dir=data_dir, device=device)
     except UserError as exc:
-        return ShipDecision(False, f"the two cannot be compared ({exc}); the installed network stays (publish "
-                                   f"without --ship-if-better to replace it anyway)")
+        return ShipDecision(False, f"the two cannot be compared ({exc}), so the installed network stays")
     low, high = validation.interval
     words = (f"paired gain {validation.mean:+.4f} dB over {len(validation.images)} held-out images at full size, "
              f"95% interval [{low:+.4f}, {high:+.4f}] dB")
