@@ -23,3 +23,18 @@ def rgb2y(image: np.ndarray) -> np.ndarray:
     if image.ndim == 2:
         return image
     return to_uint8(16.0 + image[..., :3].astype(np.float64) @ _Y)
+
+
+# MATLAB rgb2ycbcr on 0..255: [Y; Cb; Cr] = OFFSET + YCBCR @ [R; G; B] / 255, and ycbcr2rgb its exact inverse
+_YCBCR = np.array([[65.481, 128.553, 24.966], [-37.797, -74.203, 112.0], [112.0, -93.786, -18.214]]) / 255.0
+_OFFSET = np.array([16.0, 128.0, 128.0])
+
+
+def rgb2ycbcr(image: np.ndarray) -> np.ndarray:
+    """Float Y, Cb, Cr planes (H, W, 3) of an RGB image on 0..255, unrounded (rgb2y rounds Y to 8 bits)."""
+    return image[..., :3].astype(np.float64) @ _YCBCR.T + _OFFSET
+
+
+def ycbcr2rgb(image: np.ndarray) -> np.ndarray:
+    """Float RGB on 0..255 from Y, Cb, Cr planes (H, W, 3): MATLAB ycbcr2rgb, unclipped and unrounded."""
+    return (np.asarray(image, dtype=np.float64) - _OFFSET) @ np.linalg.inv(_YCBCR).T

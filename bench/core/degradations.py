@@ -84,9 +84,12 @@ class BicubicSR:
     def downscale(self, clean: np.ndarray) -> np.ndarray:
         return imresize(self.target(clean), 1.0 / self.scale)
 
+    def upscale(self, low: np.ndarray, shape: tuple[int, int] | None = None) -> np.ndarray:
+        """The network's input from a low-resolution image: MATLAB bicubic up by `scale` (to `shape` if given)."""
+        return imresize(low, self.scale, out_shape=shape)
+
     def apply(self, clean: np.ndarray, seed: int = 0) -> np.ndarray:
-        target = self.target(clean)
-        return imresize(self.downscale(clean), self.scale, out_shape=target.shape)
+        return self.upscale(self.downscale(clean), self.target(clean).shape)
 
 
 def parse_levels(task: str, text: str) -> list:

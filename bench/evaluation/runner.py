@@ -38,6 +38,7 @@ class WorkItem:
     threads: int = 1
     weights: str = ""     # the method's weights_id at this level, checked again by the worker
     device: str = "cpu"   # where torch methods run (resolved: 'cpu' or 'cuda')
+    save_dir: str = ""    # eval --save-images: the restored image is written there as PNG (saved_images.py)
 
 
 @dataclass
@@ -56,6 +57,8 @@ class RunConfig:
     tables: bool = True
     allow_untrained_levels: bool = False   # evaluate networks at levels they were not trained for
     device: str = "auto"        # networks: auto (CUDA when available) | cpu | cuda; metrics stay on the CPU
+    save_images: str = ""       # a folder: every restored image as PNG (saved_images.py); rows reused from the
+                                # store whose PNG is not there are computed again to write it
 
 
 @lru_cache(maxsize=64)
@@ -86,6 +89,13 @@ def degrade(item: WorkItem) -> tuple[Degradation, object, object, int]:
 
 def evaluate(item: WorkItem) -> dict:
     """Run one method on one degraded image and score it (executes in a worker process)."""
+    row, _ = evaluate_item(item)
+    return row
+
+
+def evaluate_item(item: WorkItem):
+    """(row, restored image) of `item`: the method restores the evaluation's exact input and is scored through
+    restore_and_score, the code path of `verify`, `redbench restore`, the Python API and the paired validation."""
     if item.threads:
         import torch
         torch.set_num_threads(item.threads)
@@ -97,28 +107,27 @@ def evaluate(item: WorkItem) -> dict:
                         f"level {item.level:g}, the submitting machine {item.weights}: install the same weights "
                         f"and code on every worker.")
     scored = restore_and_score(method, item)
-    return {"task": item.task, "dataset": item.dataset, "image": item.image, "method": item.method,
-            "level": item.level, "psnr": scored["psnr"], "ssim": scored["ssim"], "seconds": scored["seconds"],
-            "seed": item.seed, "noise_seed": scored["noise_seed"], "clip": item.clip,
-            "worker": f"{os.uname().nodename}:{os.getpid()}", "weights": item.weights,
-            "device": item.device if method.uses_torch else "cpu"}
+    row = {"task": item.task, "dataset": item.dataset, "image": item.image, "method": item.method,
+           "level": item.level, "psnr": scored["psnr"], "ssim": scored["ssim"], "seconds": scored["seconds"],
+           "seed": item.seed, "noise_seed": scored["noise_seed"], "clip": item.clip,
+           "worker": f"{os.uname().nodename}:{os.getpid()}", "weights": item.weights,
+           "device": item.device if method.uses_torch else "cpu"}
+    if item.save_dir:
+        from redbench.evaluation.saved_images import save_restored
+        save_restored(item.save_dir, item, scored["image"])
+    return row, scored["image"]
 
 
 def restore_and_score(method, item: WorkItem) -> dict:
-    """`method` restores the degraded input of `item` and is scored against its target: psnr, ssim, seconds and
-    noise_seed as a row stores them. The one scoring of the evaluation, which the paired validation of trained
-    networks (training/paired_validation.py) uses too; `pixels` is how many pixels were scored."""
-    from redbench.core.metrics import psnr, ssim
+    """`method` restores the degraded input of `item` (restoration.restore_plane) and is scored against its target:
+    psnr, ssim, seconds and noise_seed as a row stores them, the restored `image`, and how many `pixels` were
+    scored (the paired validation of trained networks weighs by it)."""
+    from redbench.evaluation.restoration import restore_plane
     degradation, degraded, target, seed = degrade(item)
-    start = time.perf_counter()
-    restored = method.restore(degraded, degradation)
-    seconds = time.perf_counter() - start
-    if restored.shape != target.shape:
-        raise RuntimeError(f"{item.method} returned shape {restored.shape}, expected {target.shape}")
+    result = restore_plane(method, degraded, degradation, target)
     shave = degradation.shave
-    return {"psnr": round(psnr(target, restored, shave), 4), "ssim": round(ssim(target, restored, shave), 5),
-            "seconds": round(seconds, 4), "noise_seed": seed,
-            "pixels": (target.shape[0] - 2 * shave) * (target.shape[1] - 2 * shave)}
+    return {"psnr": result.psnr, "ssim": result.ssim, "seconds": round(result.seconds, 4), "noise_seed": seed,
+            "image": result.image, "pixels": (target.shape[0] - 2 * shave) * (target.shape[1] - 2 * shave)}
 
 
 @dataclass
@@ -217,10 +226,16 @@ def plan(config: RunConfig, prepared: Plan, done: set) -> list[WorkItem]:
                 for ref in refs:
                     item = WorkItem(config.task, dataset, row_image(ref), ref.path, method, level, config.seed,
                                     config.clip_noise, threads=prepared.threads,
-                                    weights=prepared.weights[(method, level)], device=prepared.device)
-                    if row_key(asdict(item)) not in done:
+                                    weights=prepared.weights[(method, level)], device=prepared.device,
+                                    save_dir=config.save_images)
+                    if row_key(asdict(item)) not in done or (config.save_images and not image_saved(item)):
                         items.append(item)
     return items
+
+
+def image_saved(item: WorkItem) -> bool:
+    from redbench.evaluation.saved_images import saved_path
+    return saved_path(item.save_dir, item).is_file()
 
 
 def resolve_jobs(jobs: int, items: int | None = None) -> int:
@@ -292,6 +307,8 @@ def run(config: RunConfig, argv: list[str], progress: bool = True, command: str 
     """Evaluate `config` into config.out (rows, tables, run.json); `command` + `argv` is what run.json records.
     `notes` (e.g. default methods left out) are printed once the input checks have passed."""
     out = check_out_dir(config.out)
+    if config.save_images:
+        config.save_images = str(check_out_dir(config.save_images, "--save-images").resolve())
     prepared = prepare(config)
     for note in notes:
         print(note, file=sys.stderr)
