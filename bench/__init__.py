@@ -15,3 +15,18 @@ LAYERS = (
     ("reproduction", ("reproduce",)),
     ("command line", ("cli", "__main__")),
 )
+
+# The Python API (README, "Use the networks"): name -> the module that defines it, in the evaluation layer.
+# Loaded on first use, so `import redbench` stays light and the package top imports nothing from a layer.
+API = {name: "redbench.evaluation.api" for name in ("load_network", "restore", "psnr", "ssim", "list_networks")}
+
+
+def __getattr__(name: str):
+    if name in API:
+        from importlib import import_module
+        return getattr(import_module(API[name]), name)
+    raise AttributeError(f"module 'redbench' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *API})

@@ -3,8 +3,10 @@
     redbench eval --task denoise --sigma 10,30,50,70      evaluate methods on datasets (the default command)
     redbench train --model red30 --task denoise ...       train a network, or --plan campaign/plan.toml
     redbench reproduce                                    every table and figure of the paper + results/REPORT.md
-    redbench list methods|datasets                        what can be evaluated
+    redbench list methods|datasets|networks               what can be evaluated; the installed networks
     redbench fetch set5 set14 ...                         fill the download cache ahead of a cluster run
+    redbench restore photo.png --method red30 --sigma 50 --out restored/     restore your own images
+    redbench verify results/reproduce --sample 20         recompute committed rows here and compare
 
 Without a subcommand the arguments are those of `eval`, and the older spellings `--reproduce`,
 `--list-methods` and `--list-datasets` still work, so `python run_bench.py --task denoise ...` does what
@@ -19,7 +21,7 @@ import sys
 from redbench.core.defaults import DEVICES
 from redbench.core.errors import UserError
 
-SUBCOMMANDS = ("eval", "train", "reproduce", "list", "fetch")   # COMMANDS below, in this order
+SUBCOMMANDS = ("eval", "train", "reproduce", "list", "fetch", "restore", "verify")   # COMMANDS below, in this order
 # older spellings without a subcommand -> the subcommand they mean
 LEGACY = {"--reproduce": ["reproduce"], "--list-methods": ["list", "methods"], "--list-datasets": ["list", "datasets"]}
 
@@ -94,6 +96,10 @@ def _eval_flags(p) -> None:
                         f"{','.join(METHODS['denoise'])}; sr {','.join(METHODS['sr'])})")
     p.add_argument("--out", default="results/latest", metavar="DIR",
                    help="output folder: rows.sqlite (results store), rows.csv, tables, run.json")
+    p.add_argument("--save-images", metavar="DIR",
+                   help="also write every restored image of the run as an 8-bit PNG, "
+                        "DIR/<dataset>/<method>/<sigma|x><level>/<image>.png (rows reused from OUT whose PNG is "
+                        "missing are computed again)")
     p.add_argument("--seed", type=int, default=0, help="noise seed; each image and sigma gets its own stream")
     p.add_argument("--clip-noise", action="store_true",
                    help="clip noisy inputs to [0, 255] (the paper's code does not)")
@@ -152,7 +158,60 @@ def _reproduce_flags(p) -> None:
 
 
 def _list_flags(p) -> None:
-    p.add_argument("what", choices=("methods", "datasets"), help="what to list")
+    from redbench.evaluation.zoo import FORMATS
+    p.add_argument("what", choices=("methods", "datasets", "networks"),
+                   help="what to list; networks: the installed networks (methods/weights/*.json) with their size, "
+                        "training and test PSNR")
+    p.add_argument("--format", choices=FORMATS, default="md",
+                   help="networks: a markdown table, CSV (safe to open in a spreadsheet) or JSON")
+    p.add_argument("--results", metavar="DIR", default="results",
+                   help="networks: the folder whose rows.csv files give the test PSNR column")
+
+
+def _restore_flags(p) -> None:
+    from redbench.evaluation.restoration import COLOR_MODES
+    p.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="image files (PNG/BMP/TIFF/JPEG) or folders of them, already noisy (--sigma) or low-resolution "
+                        "(--scale); with --add-noise / --downscale, clean originals")
+    p.add_argument("--method", required=True,
+                   help="any method of `list methods` (red30, red30+ for the x8 ensemble, bm3d, srcnn, bicubic, ...) "
+                        "or net:PATH for trained weights")
+    level = p.add_mutually_exclusive_group()
+    level.add_argument("--sigma", type=float, help="denoise: the inputs' noise sigma on 0..255 (picks the network)")
+    level.add_argument("--scale", type=int, help="sr: enlarge the inputs by this factor, 2..8")
+    make = p.add_mutually_exclusive_group()
+    make.add_argument("--add-noise", type=float, metavar="SIGMA",
+                      help="add Gaussian noise of SIGMA to each (clean) input first, as eval does for the same file and "
+                           "--seed; writes NAME-noisy.png and prints PSNR/SSIM against the original")
+    make.add_argument("--downscale", type=int, metavar="SCALE",
+                      help="shrink each (full-size) input by SCALE first (MATLAB bicubic, as eval); writes "
+                           "NAME-lowres-xSCALE.png and prints PSNR/SSIM on Y against the original")
+    p.add_argument("--seed", type=int, default=0, help="with --add-noise: the noise seed, as in eval --seed")
+    p.add_argument("--color", choices=COLOR_MODES, default="gray",
+                   help="denoising a colour image: gray = convert to gray first (the evaluation's protocol, gray "
+                        "output), channels = denoise R, G and B one by one (colour output). SR of colour is always "
+                        "on Y, with Cb and Cr enlarged by bicubic")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="folder for the 8-bit PNGs, NAME.png per input; it must not hold the inputs")
+    p.add_argument("--device", choices=DEVICES, default="auto",
+                   help="where networks run: auto = a CUDA GPU when torch sees one, else the CPU; large images are "
+                        "tiled ($REDBENCH_TILE pixels, default 256), with the same output as untiled")
+    p.add_argument("--allow-untrained-levels", action="store_true",
+                   help="run a network at a sigma/scale it was not trained for (an error otherwise)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _verify_flags(p) -> None:
+    from redbench.evaluation.verify import DEFAULT_DIR, PSNR_TOLERANCE, SSIM_TOLERANCE
+    p.add_argument("dir", nargs="?", default=DEFAULT_DIR, metavar="DIR",
+                   help=f"a folder of results: every rows.csv under it (default: {DEFAULT_DIR})")
+    p.add_argument("--sample", type=int, default=20, help="how many rows to recompute, chosen at random")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random choice of rows")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _data_dir(p)
+    p.epilog = (f"Exit code 0 when every recomputed PSNR is within {PSNR_TOLERANCE} dB and SSIM within "
+                f"{SSIM_TOLERANCE} of the stored value (half a unit of the last digit the tables print), 1 when "
+                f"not, 2 for bad input (the rows name weights that are not installed, say).")
 
 
 def _fetch_flags(p) -> None:
@@ -181,6 +240,16 @@ COMMANDS = {   # name -> (its flags, one-line summary, description)
               "Put every file of the given datasets into the download cache ($REDBENCH_CACHE, else the OS cache "
               "dir), checksum-verified: copied from the mirror (--data-dir / $REDBENCH_DATA_DIR) where it has them, "
               "else downloaded. Workers that share the cache then need no mirror and no internet."),
+    "restore": (_restore_flags, "restore your own images with any method and write 8-bit PNGs",
+                "Restore image files or folders with a method of the registry (networks, classical methods, "
+                "net:PATH) and write NAME.png to --out, never over an input. Colour: SR works on Y with Cb and Cr "
+                "enlarged by bicubic; denoising converts to gray (as the evaluation) unless --color channels. "
+                "With --add-noise or --downscale the degraded input is made first (exactly as eval makes it), "
+                "written, and PSNR/SSIM against the original printed. Images above $REDBENCH_MAX_PIXELS pixels "
+                "(default 50,000,000) are refused."),
+    "verify": (_verify_flags, "recompute committed rows with the installed weights and compare",
+               "Recompute a random sample of the rows under DIR that the installed weights made, on this machine, "
+               "and report the largest PSNR and SSIM differences from the stored values."),
 }
 
 
@@ -230,7 +299,7 @@ def config_from_args(args: argparse.Namespace, notes: list[str] | None = None):
     return RunConfig(task=args.task, levels=levels, datasets=datasets, methods=methods,
                      out=args.out, jobs=args.jobs, seed=args.seed, clip_noise=args.clip_noise, data_dir=args.data_dir,
                      backend=args.backend, scheduler=args.scheduler, allow_untrained_levels=args.allow_untrained_levels,
-                     device=args.device)
+                     device=args.device, save_images=args.save_images or "")
 
 
 def trained_defaults(task: str, levels: list, names: list[str], notes: list[str]) -> list[str]:
@@ -309,6 +378,12 @@ def _reproduce(args, argv: list[str], command: str) -> int:
 
 
 def _list(args) -> int:
+    if args.what != "networks" and (args.format != "md" or args.results != "results"):
+        raise UserError(f"--format and --results apply to `list networks`, not `list {args.what}`.")
+    if args.what == "networks":
+        from redbench.evaluation.zoo import networks, render
+        print(render(networks(args.results), args.format), end="")
+        return 0
     if args.what == "methods":
         from redbench.methods.registry import plugin_errors, registered
         for name, e in sorted(registered().items()):
@@ -325,6 +400,43 @@ def _list(args) -> int:
             print(f"{name:14s} {','.join(spec.tasks):12s} {spec.description}")
         print(f"{FOLDER_PREFIX + 'PATH':14s} {'denoise,sr':12s} every PNG/BMP/TIFF/JPEG image in a folder of your own")
     return 0
+
+
+def _restore(args) -> int:
+    from redbench.core.checks import INT64_MAX, INT64_MIN, check_number
+    from redbench.core.degradations import parse_levels
+    from redbench.evaluation.restore_files import RestoreConfig, report, restore_files
+    task = "sr" if args.scale is not None or args.downscale is not None else "denoise"
+    made = args.add_noise if task == "denoise" else args.downscale
+    given = args.sigma if task == "denoise" else args.scale
+    if given is None and made is None:
+        raise UserError("give the degradation: --sigma S for noisy inputs or --scale X for low-resolution ones "
+                        "(or --add-noise S / --downscale X to make them from clean images).")
+    if given is not None and made is not None and float(given) != float(made):
+        flags = ("--sigma", "--add-noise") if task == "denoise" else ("--scale", "--downscale")
+        raise UserError(f"{flags[0]} {given:g} and {flags[1]} {made:g} differ: {flags[1]} alone sets the level.")
+    if args.downscale is not None and args.sigma is not None:
+        raise UserError("--downscale is for SR (--scale); denoising takes --add-noise.")
+    if args.add_noise is not None and args.scale is not None:
+        raise UserError("--add-noise is for denoising (--sigma); SR takes --downscale.")
+    check_number("--seed", args.seed, INT64_MIN, INT64_MAX, integer=True, fix="noise seeds are 64-bit integers")
+    level = parse_levels(task, f"{given if given is not None else made:g}")[0]
+    config = RestoreConfig(inputs=args.inputs, method=args.method, task=task, level=level, out=args.out,
+                           add_noise=args.add_noise is not None, downscale=args.downscale is not None,
+                           seed=args.seed, color=args.color, device=args.device,
+                           allow_untrained_levels=args.allow_untrained_levels, progress=not args.quiet)
+    print(report(config, restore_files(config)))
+    return 0
+
+
+def _verify(args) -> int:
+    from redbench.core.checks import check_number
+    from redbench.evaluation.verify import report, verify
+    check_number("--sample", args.sample, minimum=1, integer=True, fix="how many rows to recompute")
+    check_number("--seed", args.seed, integer=True)
+    verdict = verify(args.dir, args.sample, args.seed, args.data_dir, progress=not args.quiet)
+    print(report(verdict, args.dir))
+    return 0 if verdict.passed else 1
 
 
 def _fetch(args) -> int:
@@ -387,6 +499,10 @@ def main(argv: list[str], prog: str = "redbench") -> int:
             return _reproduce(args, argv, typed)
         if command == "list":
             return _list(args)
+        if command == "restore":
+            return _restore(args)
+        if command == "verify":
+            return _verify(args)
         return _fetch(args)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
