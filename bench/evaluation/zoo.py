@@ -31,7 +31,7 @@ def networks(results: str | Path = "results", weights_dir: Path | None = None) -
     directory = weights_dir or WEIGHTS_DIR
     rows = committed_rows(Path(results))
     out = []
-    for path in sorted(directory.glob("*.json")):
+    for path in sorted(directory.glob("*.json"), key=lambda p: p.stem):
         card = read_card(path.stem, directory)
         net = network_for_card(card)
         psnr, cell = main_cell(rows, format_weights_id(card.name, card.sha256), card.task)
