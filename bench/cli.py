@@ -170,6 +170,9 @@ def _list_flags(p) -> None:
 
 def _restore_flags(p) -> None:
     from redbench.evaluation.restoration import COLOR_MODES
+    from redbench.evaluation.restore_files import MAX_PIXELS_DEFAULT, MAX_PIXELS_ENV
+    p.description += (f" Images above ${MAX_PIXELS_ENV} pixels (default {MAX_PIXELS_DEFAULT:,}; an SR output counts) "
+                      f"are refused.")
     p.add_argument("inputs", nargs="+", metavar="INPUT",
                    help="image files (PNG/BMP/TIFF/JPEG) or folders of them, already noisy (--sigma) or low-resolution "
                         "(--scale); with --add-noise / --downscale, clean originals")
@@ -195,7 +198,7 @@ def _restore_flags(p) -> None:
                    help="folder for the 8-bit PNGs, NAME.png per input; it must not hold the inputs")
     p.add_argument("--device", choices=DEVICES, default="auto",
                    help="where networks run: auto = a CUDA GPU when torch sees one, else the CPU; large images are "
-                        "tiled ($REDBENCH_TILE pixels, default 256), with the same output as untiled")
+                        "tiled ($REDBENCH_TILE pixels, 256 unless set), with the same output as untiled")
     p.add_argument("--allow-untrained-levels", action="store_true",
                    help="run a network at a sigma/scale it was not trained for (an error otherwise)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -245,8 +248,7 @@ COMMANDS = {   # name -> (its flags, one-line summary, description)
                 "net:PATH) and write NAME.png to --out, never over an input. Colour: SR works on Y with Cb and Cr "
                 "enlarged by bicubic; denoising converts to gray (as the evaluation) unless --color channels. "
                 "With --add-noise or --downscale the degraded input is made first (exactly as eval makes it), "
-                "written, and PSNR/SSIM against the original printed. Images above $REDBENCH_MAX_PIXELS pixels "
-                "(default 50,000,000) are refused."),
+                "written, and PSNR/SSIM against the original printed."),
     "verify": (_verify_flags, "recompute committed rows with the installed weights and compare",
                "Recompute a random sample of the rows under DIR that the installed weights made, on this machine, "
                "and report the largest PSNR and SSIM differences from the stored values."),
