@@ -11,6 +11,7 @@ import os
 import random
 import sys
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from redbench.core.errors import UserError
@@ -64,17 +65,20 @@ def work_item(row, data_dir: str | None = None):
 
 
 def image_path(dataset: str, image: str, data_dir: str | None) -> str:
-    from redbench.datasets.fetch import dataset_files, worker_path
+    """The file of a row's image, located and checksum-verified as eval locates it."""
+    path = dataset_paths(dataset, data_dir).get(image)
+    if path is None:
+        raise UserError(f"image {image} of {dataset} is not there any more (a folder's image is named by its "
+                        f"content's sha256); verify rows of files you still have.")
+    return path
+
+
+@lru_cache(maxsize=None)
+def dataset_paths(dataset: str, data_dir: str | None) -> dict[str, str]:
+    """{row image: path} of a dataset (each file located once)."""
+    from redbench.datasets.fetch import dataset_files
     from redbench.evaluation.rows import row_image
-    if not dataset.startswith("dir:"):
-        if data_dir:
-            os.environ.setdefault("REDBENCH_DATA_DIR", data_dir)
-        return worker_path(dataset, image, "")
-    for ref in dataset_files(dataset):
-        if row_image(ref) == image:
-            return ref.path
-    raise UserError(f"image {image} of {dataset} is not there any more (its content is named by its sha256); "
-                    f"verify rows of files you still have.")
+    return {row_image(ref): ref.path for ref in dataset_files(dataset, data_dir)}
 
 
 def verify(directory: str = DEFAULT_DIR, sample: int = 20, seed: int = 0, data_dir: str | None = None,
