@@ -213,7 +213,7 @@ def _verify_flags(p) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _data_dir(p)
     p.epilog = (f"Exit code 0 when every recomputed PSNR is within {PSNR_TOLERANCE} dB and SSIM within "
-                f"{SSIM_TOLERANCE} of the stored value (half a unit of the last digit the tables print), 1 when "
+                f"{SSIM_TOLERANCE:.5f} of the stored value (half a unit of the last digit the tables print), 1 when "
                 f"not, 2 for bad input (the rows name weights that are not installed, say).")
 
 
@@ -236,9 +236,9 @@ COMMANDS = {   # name -> (its flags, one-line summary, description)
                   "Train the paper's experiments that have no stored log, evaluate the rows the tables need, render "
                   "the figures and results/REPORT.md. Everything is cached under results/: a rerun with nothing "
                   "new computes nothing."),
-    "list": (_list_flags, "list the registered methods or the datasets",
+    "list": (_list_flags, "list the registered methods, the datasets or the installed networks",
              "List what `eval --methods` and `eval --datasets` accept (methods include those of installed "
-             "plugins, entry point group redbench.methods)."),
+             "plugins, entry point group redbench.methods), or the installed networks (the model zoo)."),
     "fetch": (_fetch_flags, "fill the download cache with datasets, ahead of a cluster run",
               "Put every file of the given datasets into the download cache ($REDBENCH_CACHE, else the OS cache "
               "dir), checksum-verified: copied from the mirror (--data-dir / $REDBENCH_DATA_DIR) where it has them, "

@@ -110,7 +110,7 @@ def report(verdict: Verdict, directory: str) -> str:
         f"recomputed {verdict.checked} rows of {directory} made by the installed weights "
         f"({verdict.left_out} rows of other weights left out) in {verdict.seconds:.1f} s",
         f"largest PSNR difference {verdict.psnr_diff:.4f} dB (tolerance {PSNR_TOLERANCE}), largest SSIM difference "
-        f"{verdict.ssim_diff:.5f} (tolerance {SSIM_TOLERANCE})",
+        f"{verdict.ssim_diff:.5f} (tolerance {SSIM_TOLERANCE:.5f})",
         f"largest at {w['dataset']} {w['image']} {w['method']} {float(w['level']):g}: stored {float(w['psnr']):.4f} "
         f"dB / {float(w['ssim']):.5f}, now {w['psnr_now']:.4f} / {w['ssim_now']:.5f}",
         "verify: PASS" if verdict.passed else "verify: FAIL (differences above the tolerance)"])
