@@ -143,6 +143,7 @@ def _one_line_error(capsys, message):
     ("missing-weights", "no trained weights 'nothing'"),
     ("too-small-to-score", "needs at least 11x11"),
     ("wrong-task", "cannot do task 'sr'"),
+    ("no-cuda", "--device cuda, but torch sees no CUDA GPU"),
 ])
 def test_bad_restore_input_is_one_line_and_writes_nothing(inputs, tmp_path, monkeypatch, capsys, case, message):
     out = tmp_path / "out"
@@ -177,6 +178,11 @@ def test_bad_restore_input_is_one_line_and_writes_nothing(inputs, tmp_path, monk
     elif case == "too-small-to-score":
         Image.new("L", (8, 8)).save(tmp_path / "tiny.png")
         args = [tmp_path / "tiny.png", "--method", "red10", "--add-noise", 30, "--out", out]
+    elif case == "no-cuda":
+        import torch
+        if torch.cuda.is_available():
+            pytest.skip("a CUDA GPU is here")
+        args += ["--device", "cuda"]
     elif case == "wrong-task":
         args = [inputs, "--method", "bm3d", "--scale", 2, "--out", out]
     before = {p.name: p.read_bytes() for p in inputs.iterdir()}
