@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 
 from redbench.core.errors import UserError
+from redbench.core.names import is_printable, printable_name
 
 FOLDER_PREFIX = "dir:"
 
@@ -88,7 +89,13 @@ def folder_name(name: str) -> str:
     path = name[len(FOLDER_PREFIX):]
     if not path:
         raise UserError("dataset 'dir:' names no folder: write dir:PATH, e.g. --datasets dir:./my-images.")
-    return FOLDER_PREFIX + os.path.abspath(os.path.expanduser(path))
+    absolute = os.path.abspath(os.path.expanduser(path))
+    if not is_printable(absolute):
+        # the name keys every row (SQLite, CSV and the tables are UTF-8 text); a file name inside is escaped
+        # instead (fetch.folder_files), but the folder's path must lead the workers back to the folder
+        raise UserError(f"dataset dir:{printable_name(absolute)}: the folder's path is not valid UTF-8; rename the "
+                        f"folder, or link to it from a UTF-8 path (ln -s) and give that.")
+    return FOLDER_PREFIX + absolute
 
 
 def folder_spec(name: str) -> DatasetSpec:

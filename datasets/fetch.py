@@ -26,6 +26,7 @@ from pathlib import Path
 from redbench.core.atomic import copy_atomic, normal_mode
 from redbench.core.errors import UserError
 from redbench.core.hashing import file_sha256
+from redbench.core.names import printable_name
 
 from redbench.datasets.catalog import FOLDER_PREFIX, SPECS, DatasetSpec, get_spec
 
@@ -222,7 +223,8 @@ def locate(entry: FileEntry, mirror: Path | None, download: bool = True) -> Path
 
 
 def folder_files(spec: DatasetSpec) -> list[ImageRef]:
-    """Every image of a dir:PATH set, by file name; each file checked readable and hashed for run.json."""
+    """Every image of a dir:PATH set, by file name (bytes that are not UTF-8 escaped as \\xNN, see
+    core/names.py); each file checked readable and no larger than the pixel bound, and hashed for run.json."""
     from redbench.datasets.images import check_image
     folder = Path(spec.folder)
     files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
@@ -231,12 +233,14 @@ def folder_files(spec: DatasetSpec) -> list[ImageRef]:
                         f"holds some.")
     stems: dict[str, Path] = {}
     for path in files:
-        if path.stem in stems:
-            raise UserError(f"dataset {spec.name}: two images named '{path.stem}' ({stems[path.stem].name}, "
-                            f"{path.name}); rename one, since rows are keyed by the name without suffix.")
-        stems[path.stem] = path
+        stem = printable_name(path.stem)
+        if stem in stems:
+            raise UserError(f"dataset {spec.name}: two images named '{stem}' ({printable_name(stems[stem].name)}, "
+                            f"{printable_name(path.name)}); rename one, since rows are keyed by the name without "
+                            f"suffix.")
+        stems[stem] = path
         check_image(str(path))
-    return [ImageRef(spec.name, path.stem, str(path), file_sha256(path)) for path in files]
+    return [ImageRef(spec.name, stem, str(path), file_sha256(path)) for stem, path in stems.items()]
 
 
 def dataset_files(name: str, data_dir_option: str | None = None, download: bool = True) -> list[ImageRef]:

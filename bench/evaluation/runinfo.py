@@ -9,6 +9,7 @@ from pathlib import Path
 
 from redbench.core.atomic import write_text_atomic
 from redbench.core.environment import git_state, machine, package_versions
+from redbench.core.names import printable_name
 
 
 def dataset_digest(refs) -> dict:
@@ -23,7 +24,7 @@ def dataset_record(spec, refs) -> dict:
     which has no checksum list) the folder and every file's sha256."""
     record = dataset_digest(refs)
     if spec.folder is not None:
-        record.update(folder=spec.folder, files={r.name: {"file": Path(r.path).name, "sha256": r.sha256}
+        record.update(folder=spec.folder, files={r.name: {"file": printable_name(Path(r.path).name), "sha256": r.sha256}
                                                  for r in refs})
     return record
 

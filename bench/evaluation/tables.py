@@ -7,7 +7,6 @@ view, the markdown paper view (table_markdown.py) and LaTeX (table_latex.py).
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from redbench.evaluation.comparison import (
 )
 from redbench.evaluation.coverage import set_sizes, with_coverage
 from redbench.core.defaults import LEVEL_NAME
+from redbench.core.names import file_label
 from redbench.evaluation.table_latex import latex, latex_files
 from redbench.evaluation.table_markdown import full_view, paper_view
 from redbench.evaluation.table_model import METRICS, OURS, PAPER, Captions, Cell, Column, Table, level_text
@@ -351,11 +351,6 @@ def render_single_vs_separate(rows: pd.DataFrame, task: str, dataset: str,
     if fmt not in _FORMATS:
         raise ValueError(f"fmt must be one of {_FORMATS}, got {fmt!r}")
     return render(build_single_vs_separate(rows, task, dataset, single_method, summary), fmt)
-
-
-def file_label(dataset: str) -> str:
-    """`dataset` as part of a file name (dir:/a/b -> dir_a_b)."""
-    return re.sub(r'[^A-Za-z0-9._-]+', '_', dataset).strip('_')
 
 
 def write_tables(rows: pd.DataFrame, out_dir: Path) -> list[Path]:
