@@ -1,6 +1,9 @@
 """Turn a stored file into the 2-D ground truth the paper's protocol scores against."""
 from __future__ import annotations
 
+import os
+import warnings
+
 import numpy as np
 
 from redbench.core.color import rgb2gray, rgb2y
@@ -22,6 +25,34 @@ SIXTEEN_BIT = ("I;16", "I;16L", "I;16B", "I;16N")
 REFUSED_MODES = {"I": "32-bit integer", "F": "32-bit float"}
 
 
+# Every image read is bounded in pixels, checked from the file's header before any pixel is decoded: a
+# 12,000 x 12,000 PNG (a few MB on disk) decodes to GBs in every worker, and the float64 planes and methods
+# after it take several times that. $REDBENCH_MAX_PIXELS raises or lowers the bound; Pillow's own
+# decompression-bomb limit (Image.MAX_IMAGE_PIXELS * 2, about 179 Mpx) still caps it.
+MAX_PIXELS_ENV = "REDBENCH_MAX_PIXELS"
+MAX_PIXELS_DEFAULT = 4096 * 4096
+
+
+def max_pixels() -> int:
+    """The bound on width x height of any image read: $REDBENCH_MAX_PIXELS, default MAX_PIXELS_DEFAULT."""
+    text = os.environ.get(MAX_PIXELS_ENV, "").strip()
+    if not text:
+        return MAX_PIXELS_DEFAULT
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise UserError(f"{MAX_PIXELS_ENV}={text!r} is not a pixel count: give a whole number >= 1 (default "
+                        f"{MAX_PIXELS_DEFAULT}, 4096 x 4096), or unset it.")
+    return int(text)
+
+
+def check_pixels(path: str, width: int, height: int) -> None:
+    """Refuse an image of more than max_pixels() pixels (call it with the header's size, before decoding)."""
+    bound = max_pixels()
+    if width * height > bound:
+        raise UserError(f"image {path} is {width}x{height} = {width * height:,} pixels, over the bound of "
+                        f"{bound:,} ({MAX_PIXELS_ENV}); shrink or crop it, or raise {MAX_PIXELS_ENV} if this "
+                        f"machine has the memory.")
+
+
 def _errors():
     from PIL import Image, UnidentifiedImageError
     return UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError
@@ -33,35 +64,55 @@ def _check_mode(path: str, mode: str) -> None:
                         f"scale; save it as an 8- or 16-bit PNG.")
 
 
-def read_image(path: str) -> np.ndarray:
-    """uint8 array, (H, W) or (H, W, 3); a clear error if the file is not an image. 16-bit gray is scaled to
-    8 bits explicitly, never clipped; 32-bit pixels are refused (see SIXTEEN_BIT, REFUSED_MODES)."""
+def open_image(path: str):
+    """The PIL image of `path`, opened lazily (header only) and checked against max_pixels() and the refused
+    pixel modes before anything is decoded; every image read goes through here. Use it in a `with`."""
     from PIL import Image
+    bound = max_pixels()
     try:
-        with Image.open(path) as im:
+        with warnings.catch_warnings():   # Pillow warns above 89 Mpx; the bound below decides, in one line
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(path)
+    except Image.DecompressionBombError as exc:
+        raise UserError(f"image {path} is over Pillow's decompression-bomb limit ({exc}); the bound is "
+                        f"{bound:,} pixels ({MAX_PIXELS_ENV}): shrink or crop it.") from None
+    except _errors() as exc:
+        raise _unreadable(path, exc) from None
+    try:
+        check_pixels(path, *im.size)
+        _check_mode(path, im.mode)
+    except UserError:
+        im.close()
+        raise
+    return im
+
+
+def read_image(path: str) -> np.ndarray:
+    """uint8 array, (H, W) or (H, W, 3); a clear error if the file is not an image or has more pixels than
+    max_pixels(). 16-bit gray is scaled to 8 bits explicitly, never clipped; 32-bit pixels are refused (see
+    SIXTEEN_BIT, REFUSED_MODES)."""
+    with open_image(path) as im:
+        try:
             im.load()
-            _check_mode(path, im.mode)
             if im.mode in SIXTEEN_BIT:
                 wide = np.asarray(im).astype(np.float64)
                 return np.floor(wide * (255.0 / 65535.0) + 0.5).astype(np.uint8)
             if im.mode not in ("L", "RGB"):
                 im = im.convert("RGB") if im.mode in ("RGBA", "RGBX", "P", "CMYK", "YCbCr") else im.convert("L")
             return np.asarray(im, dtype=np.uint8)
-    except _errors() as exc:
-        raise _unreadable(path, exc) from None
+        except _errors() as exc:
+            raise _unreadable(path, exc) from None
 
 
 def check_image(path: str) -> tuple[int, int]:
     """(width, height) of an image file, from its header and structure only (fast); the same error as
-    read_image for a file that is not a readable image or whose pixels are refused."""
-    from PIL import Image
-    try:
-        with Image.open(path) as im:
-            _check_mode(path, im.mode)
-            size = im.size
+    read_image for a file that is not a readable image, has too many pixels or pixels that are refused."""
+    with open_image(path) as im:
+        size = im.size
+        try:
             im.verify()
-    except _errors() as exc:
-        raise _unreadable(path, exc) from None
+        except _errors() as exc:
+            raise _unreadable(path, exc) from None
     return size
 
 

@@ -145,10 +145,12 @@ def prepare(config: RunConfig) -> Plan:
     weights problems surface before any work and every row is keyed by the weights that will make it."""
     from redbench.datasets.catalog import get_spec
     from redbench.datasets.fetch import data_dir, dataset_files
+    from redbench.datasets.images import max_pixels
     from redbench.methods.registry import check_method, untrained_levels
     # cheap checks first, then the ones that load weights or hash images
     check_number("seed", config.seed, INT64_MIN, INT64_MAX, integer=True,
                  fix="the results store keeps seeds as 64-bit integers")
+    max_pixels()   # a bad $REDBENCH_MAX_PIXELS here, not in the first worker to read an image
     for name in config.methods:
         check_method(name, config.task)
     for dataset in config.datasets:
