@@ -309,7 +309,7 @@ def noise_level_note(results: Path = ROOT / "reproduce" / "noise-level", weights
     def cell(method, level):
         return f"{means[(method, level)]:.2f}" if (method, level) in means.index else "not run"
     levels = sorted(set(rows["level"]) | set(SECTION_2_2))
-    lines = [[f"{level:g}", f"{SECTION_2_2[int(level)]:.2f}" if int(level) in SECTION_2_2 else "–",
+    lines = [[f"{level:g}", f"{SECTION_2_2[level]:.2f}" if level in SECTION_2_2 else "–",
               *[cell(m, level) for m in columns]] for level in levels]
     # which sigmas each network saw in training, from its model card
     trained = {m: trained_sigmas(rows, m) for m in columns if m != "noisy"}

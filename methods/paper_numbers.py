@@ -175,8 +175,9 @@ _INDEX = {(p.table, p.dataset, p.method, p.level): p for p in PUBLISHED}
 assert len(_INDEX) == len(PUBLISHED)
 
 
-def lookup(table: int, dataset: str, method: str, level: int) -> Optional[Published]:
-    """Return the published entry, or None if the paper has no such cell."""
+def lookup(table: int, dataset: str, method: str, level: float) -> Optional[Published]:
+    """Return the published entry, or None if the paper has no such cell; `level` is matched exactly (30.0 finds
+    the paper's 30, 30.9 finds nothing)."""
     return _INDEX.get((table, dataset, method, level))
 
 

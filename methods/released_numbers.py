@@ -66,7 +66,7 @@ COMPARED_WITH = {"red30": "red30", "red30+": "red30", "red30-c128": "red30", "re
 def released(dataset: str, method: str, level) -> Optional[Released]:
     """The released-network (or that paper's BM3D) value our `method` is compared with, or None."""
     target = COMPARED_WITH.get(method)
-    return next((r for r in RELEASED if r.dataset == dataset and r.method == target and r.level == int(level)), None)
+    return next((r for r in RELEASED if r.dataset == dataset and r.method == target and r.level == float(level)), None)
 
 
 def cells() -> list[tuple[str, int]]:

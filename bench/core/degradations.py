@@ -106,6 +106,9 @@ def parse_levels(task: str, text: str) -> list:
         if task == "denoise":
             if not (0 < value <= 255):
                 raise UserError(f"invalid sigma {part}: noise sigma must be in (0, 255] on the 0..255 scale.")
+            if float(f"{value:g}") != value:   # every table, file and key writes a level as {:g}
+                raise UserError(f"invalid sigma {part}: give at most 6 significant digits (it would be shown and "
+                                f"filed as {value:g}, a different sigma).")
             values.append(int(value) if value.is_integer() else value)
         else:
             if not value.is_integer() or not (2 <= value <= 8):

@@ -52,10 +52,11 @@ def held_to(task: str, dataset: str, method: str) -> Optional[int]:
 
 
 def published(table: Optional[int], dataset: str, method: str, level) -> Optional[Published]:
-    """The paper's cell of `method` (its plain network for an x8 ensemble) in `table`, or None."""
+    """The paper's cell of `method` (its plain network for an x8 ensemble) in `table` at exactly `level`, or None
+    (sigma 30.9 is not the paper's sigma 30)."""
     if table is None:
         return None
-    return lookup(table, paper_dataset(dataset), paper_method(method), int(level))
+    return lookup(table, paper_dataset(dataset), paper_method(method), float(level))
 
 
 def published_value(task: str, dataset: str, method: str, level, attr: str) -> Optional[float]:
