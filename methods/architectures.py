@@ -52,7 +52,7 @@ def build_network(name: str, config: dict, source: str = "") -> torch.nn.Module:
     arch = architecture(name, source)
     try:
         return arch.network(arch.config(**config))
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RuntimeError) as exc:   # RuntimeError: torch refuses a negative size
         where = f"{source}: " if source else ""
         raise UserError(f"{where}the {name} config {config} does not fit that architecture ({exc}); "
                         f"fix the model card or retrain the network.") from None

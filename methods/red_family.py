@@ -46,18 +46,38 @@ def _check_fits(name: str, directory: str, sha256: str, architecture_name: str, 
     from safetensors import safe_open
     card = read_card(name, Path(directory))
     path = verify_file(card, Path(directory))
-    expected = {k: tuple(v.shape) for k, v in network_for_card(card).state_dict().items()}
     try:
         with safe_open(str(path), "pt") as fh:
             stored = {k: tuple(fh.get_slice(k).get_shape()) for k in fh.keys()}
+            # NaN or infinite weights give NaN images, scored as black ones: refused here, one tensor at a time
+            broken = next((k for k in fh.keys() if not torch.isfinite(fh.get_tensor(k)).all()), None)
     except Exception as exc:   # safetensors raises its own error types for a damaged header
         raise UserError(f"weights file {path} is not readable safetensors ({exc}); restore it from git or "
                         f"retrain.") from None
+    if broken is not None:
+        raise UserError(f"weights '{name}' ({path}) hold NaN or infinite values (tensor {broken}): the training "
+                        f"diverged or the file was damaged; retrain or restore them from git.")
+    expected = _card_shapes(card, stored, path)
     if stored != expected:
         differ = sorted(set(stored) ^ set(expected)) or sorted(k for k in stored if stored[k] != expected[k])
         raise UserError(f"weights '{name}' do not fit the network their card {Path(directory) / (name + '.json')} "
                         f"describes ({card.architecture} {card.config}; first difference: {differ[0]}): the card "
                         f"was edited; restore it from git or retrain.")
+
+
+def _card_shapes(card: ModelCard, stored: dict, path) -> dict:
+    """The tensor shapes of the network `card` describes, built on torch's meta device (shapes, no memory), and
+    only after every number of its config is bounded by the weights file: no count or size in a network these
+    weights fit exceeds the file's number of tensors or largest dimension, so a card naming depth 10**6 or
+    width 10**5 is refused before a single layer is built."""
+    limit = max([len(stored), *(d for shape in stored.values() for d in shape)], default=0)
+    big = {k: v for k, v in card.config.items() if isinstance(v, int) and not isinstance(v, bool) and v > limit}
+    if big:
+        raise UserError(f"weights '{card.name}' do not fit the network their card describes ({card.architecture} "
+                        f"{card.config}): {big} is more than the {len(stored)} tensors of at most {limit} per side "
+                        f"in {path} can hold; the card was edited: restore it from git or retrain.")
+    with torch.device("meta"):
+        return {k: tuple(v.shape) for k, v in network_for_card(card).state_dict().items()}
 
 
 def load_network(weights_name: str, whole_images: bool = True, device: str = "cpu"
@@ -84,6 +104,16 @@ def _load_network(weights_name: str, sha256: str, whole_images: bool, device: st
     return net.to(device).to(memory_format=torch.channels_last), card
 
 
+def finite_output(restored, weights_name: str):
+    """`restored`, when every pixel is a number: a NaN or infinite output would be cast to black and scored as a
+    (very bad) restoration; it is an error naming the weights instead (finite weights can still overflow)."""
+    import numpy as np
+    if not np.isfinite(restored).all():
+        raise UserError(f"weights '{weights_name}' gave a NaN or infinite output: the network overflows on this "
+                        f"image; retrain it or restore the weights from git.")
+    return restored
+
+
 def tile_margin(card: ModelCard) -> int:
     """Tiles overlap by the receptive-field radius (one pixel per 3x3 layer), plus a little."""
     depth = card.config.get("depth")
@@ -107,7 +137,8 @@ class TrainedNetwork(Method):
         self.margin = tile_margin(self.card)
 
     def restore(self, degraded, degradation):
-        return apply_network(self.net, degraded, tile=self.tile, margin=self.margin, device=self.device)
+        return finite_output(apply_network(self.net, degraded, tile=self.tile, margin=self.margin,
+                                           device=self.device), self.card.name)
 
     def on_device(self, device: str) -> "TrainedNetwork":
         self.device = device
@@ -176,7 +207,8 @@ class PerLevelNetwork(Method):
         card = self.card_for(degradation)
         net, _ = load_network(card.name if self.directory == WEIGHTS_DIR else str(self.directory / card.name),
                               device=self.device)
-        return apply_network(net, degraded, tile=self.tile, margin=tile_margin(card), device=self.device)
+        return finite_output(apply_network(net, degraded, tile=self.tile, margin=tile_margin(card), device=self.device),
+                             card.name)
 
     def weights_id(self, degradation) -> str:
         card = self.card_for(degradation)
