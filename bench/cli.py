@@ -369,6 +369,7 @@ def _reproduce(args, argv: list[str], command: str) -> int:
     else:
         from redbench.core.checks import check_number
         check_number("--jobs", args.jobs, minimum=0, integer=True, fix="0 = all cores")
+        check_number("--budget-scale", args.budget_scale, positive=True, fix="1 is the planned budget")
         if args.datasets and not args.networks_only:
             raise UserError("--datasets applies to --networks-only; the full reproduction evaluates every dataset.")
         report = reproduce(args.jobs, args.data_dir, train=not args.no_train, force_figures=args.force_figures,
@@ -463,6 +464,10 @@ def resolve_data_paths(argv: list[str]) -> list[str]:
         os.environ[DATA_ENV] = os.path.abspath(os.path.expanduser(value))
     out = list(argv)
     for i, arg in enumerate(out):
+        given = out[i + 1] if arg == "--data-dir" and i + 1 < len(out) else (
+            arg.split("=", 1)[1] if arg.startswith("--data-dir=") else None)
+        if given is not None and not given.strip():   # abspath('') is the current folder: never meant
+            raise UserError("--data-dir '' names no folder; give the mirror's folder, or leave --data-dir out.")
         if arg == "--data-dir" and i + 1 < len(out):
             out[i + 1] = os.path.abspath(os.path.expanduser(out[i + 1]))
         elif arg.startswith("--data-dir="):

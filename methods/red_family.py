@@ -26,7 +26,7 @@ TILE_ENV, TILE_DEFAULT, TILE_MIN = "REDBENCH_TILE", 256, 16   # tiles narrower t
 def tile_size() -> int:
     """The tile side for large images: $REDBENCH_TILE (default 256), a whole number of pixels >= TILE_MIN."""
     text = os.environ.get(TILE_ENV, str(TILE_DEFAULT)).strip()
-    if not text.isdigit() or int(text) < TILE_MIN:
+    if not (text.isascii() and text.isdigit()) or int(text) < TILE_MIN:
         raise UserError(f"{TILE_ENV}={text!r} is not a tile size: give a whole number of pixels >= {TILE_MIN} "
                         f"(default {TILE_DEFAULT}), or unset it.")
     return int(text)

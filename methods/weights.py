@@ -7,6 +7,7 @@ checks before use.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -86,13 +87,21 @@ def read_card(name: str, directory: Path = WEIGHTS_DIR) -> ModelCard:
         available = sorted(p.stem for p in directory.glob("*.json"))
         raise UserError(f"no trained weights '{name}' in {directory} (available: {', '.join(available) or 'none'}); "
                         f"train them with `python run_bench.py train ...` or pull the committed weights.")
+    if card_path.stat().st_size > CARD_BYTES:
+        raise UserError(f"model card {card_path} is {card_path.stat().st_size:,} bytes, not a model card (they are a "
+                        f"few KB); restore it from git or retrain.")
     try:
         data = json.loads(card_path.read_text())
     except (ValueError, UnicodeDecodeError) as exc:
         raise UserError(f"model card {card_path} is damaged ({exc}); restore it from git or retrain.") from None
-    return card_from_dict(data, card_path)
+    card = card_from_dict(data, card_path)
+    if card.name != name:   # the name keys the weights file, the rows and the weights id
+        raise UserError(f"model card {card_path} names weights {card.name!r}, not {name!r}: the files were renamed "
+                        f"or the card edited; rename them back or retrain.")
+    return card
 
 
+CARD_BYTES = 1 << 20   # a card is a few KB; a larger file is not read into memory
 # the fields a card must have, and the JSON types of those that code relies on before the weights load
 CARD_FIELDS = {f.name for f in fields(ModelCard)}
 CARD_TYPES = {"name": str, "architecture": str, "config": dict, "task": str, "levels": list, "sha256": str,
@@ -115,9 +124,11 @@ def card_from_dict(data, source) -> ModelCard:
             raise UserError(f"model card {source}: {key} = {data[key]!r} has the wrong type; restore it from git or "
                             f"retrain.")
     levels = data.get("levels", [])
-    if not levels or not all(isinstance(lvl, (int, float)) and not isinstance(lvl, bool) for lvl in levels):
-        raise UserError(f"model card {source}: levels = {levels!r} must be a non-empty list of numbers; restore it "
-                        f"from git or retrain.")
+    # JSON as Python reads it takes NaN and Infinity: a level must be a finite positive number
+    if not levels or not all(isinstance(lvl, (int, float)) and not isinstance(lvl, bool) and 0 < lvl < math.inf
+                             for lvl in levels):
+        raise UserError(f"model card {source}: levels = {levels!r} must be a non-empty list of positive numbers; "
+                        f"restore it from git or retrain.")
     try:
         return ModelCard(**data)
     except TypeError as exc:

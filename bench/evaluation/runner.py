@@ -198,10 +198,10 @@ def min_image_side(task: str, level) -> int:
 
 def check_image_sizes(task: str, levels: list, refs: list) -> None:
     """Refuse, before any work, an image too small to be scored at every level (a 1x1 file in a dir: set)."""
-    from redbench.datasets.images import check_image
+    from redbench.datasets.images import image_size
     need = max(min_image_side(task, level) for level in levels)
     for ref in refs:
-        width, height = check_image(ref.path)
+        width, height = image_size(ref.path)
         if min(width, height) < need:
             raise UserError(f"image {ref.path} is {width}x{height} pixels; {task} at {LEVEL_NAME[task]} "
                             f"{'/'.join(f'{lvl:g}' for lvl in levels)} needs at least {need}x{need} (SSIM's 11x11 "
