@@ -1,4 +1,4 @@
-"""The second bad-input battery (issue 19): every case gives the correct result or one line `error: ...` with
+"""The bad-input batteries (issues 19 and 26): every case gives the correct result or one line `error: ...` with
 exit code 2 before any work starts, and nothing computed is lost."""
 import json
 import os
@@ -105,6 +105,68 @@ def per_level(monkeypatch):
     runner.load_method.cache_clear()
 
 
+def _png_header(tmp, width, height):
+    """A PNG whose header says width x height but holds a few rows: a decompression bomb of a few hundred bytes
+    (refused from the header, so the missing rows are never read)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    (tmp / "mine").mkdir()
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    (tmp / "mine" / "huge.png").write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+                                            + chunk(b"IDAT", zlib.compress(b"\0" * (width + 1) * 4)) + chunk(b"IEND", b""))
+    return ["--datasets", f"dir:{tmp / 'mine'}"]
+
+
+def _truncated_jpeg(tmp):
+    (tmp / "mine").mkdir()
+    pixels = np.random.default_rng(0).integers(0, 256, (64, 64), dtype=np.uint8)
+    Image.fromarray(pixels).save(tmp / "mine" / "cut.jpg", quality=90)
+    blob = (tmp / "mine" / "cut.jpg").read_bytes()
+    (tmp / "mine" / "cut.jpg").write_bytes(blob[:len(blob) // 2])   # Pillow's verify() does not see it
+    return ["--datasets", f"dir:{tmp / 'mine'}"]
+
+
+def _not_utf8_folder(tmp):
+    folder = os.fsencode(tmp) + b"/caf\xe9"          # a Latin-1 folder name, as older systems wrote them
+    _gray(Path(os.fsdecode(folder)), "ok.png")
+    return ["--datasets", "dir:" + os.fsdecode(folder)]
+
+
+def _escape_clash(tmp):
+    _gray(tmp / "mine", "caf\\xe9.png")                  # a name that is literally what the next one escapes to
+    _gray(tmp / "mine", os.fsdecode(b"caf\xe9.png"))
+    return ["--datasets", f"dir:{tmp / 'mine'}"]
+
+
+def _card(tmp, config=None, **fields):
+    """net: weights whose card was edited: `config` entries and other fields replaced."""
+    method = _tiny_net(tmp / "w", "edited", seed=1)
+    card = tmp / "w" / "edited.json"
+    data = json.loads(card.read_text())
+    data["config"].update(config or {})
+    data.update(fields)
+    card.write_text(json.dumps(data))
+    return ["--methods", method]
+
+
+def _bad_weights(tmp, value):
+    """net: weights with one value replaced (NaN), the card's sha256 updated to match: a diverged network."""
+    from safetensors.torch import load_file, save_file
+
+    from redbench.core.hashing import file_sha256
+    method = _tiny_net(tmp / "w", "diverged", seed=1)
+    path = tmp / "w" / "diverged.safetensors"
+    state = load_file(path)
+    state["decoder.0.bias"][0] = value
+    save_file(state, path)
+    card = tmp / "w" / "diverged.json"
+    card.write_text(json.dumps(dict(json.loads(card.read_text()), sha256=file_sha256(path))))
+    return ["--methods", method]
+
+
 def _plan(tmp, text):
     (tmp / "plan.toml").write_text(text)
     return ["--plan", str(tmp / "plan.toml")]
@@ -165,6 +227,41 @@ CASES = [
      {}, ["levels = '300'", "invalid sigma 300"]),
     ("plan-campaign-string", ["train", "--status"],
      lambda t: _plan(t, '[campaign]\nsnapshot_minutes = "soon"\n' + PLAN), {}, ["snapshot_minutes = 'soon'"]),
+    # the third battery (issue 26)
+    ("dir-path-not-utf8", EVAL_DN, _not_utf8_folder, {}, ["caf\\xe9: the folder's path is not valid UTF-8", "ln -s"]),
+    ("dir-escaped-name-clash", EVAL_DN, _escape_clash, {}, ["two images named 'caf\\xe9'"]),
+    ("image-12000x12000", EVAL_DN, lambda t: _png_header(t, 12000, 12000), {},
+     ["huge.png is 12000x12000 = 144,000,000 pixels", "over the bound of 16,777,216 (REDBENCH_MAX_PIXELS)"]),
+    ("image-bomb-400-mpx", EVAL_DN, lambda t: _png_header(t, 20000, 20000), {},
+     ["huge.png is over Pillow's decompression-bomb limit", "REDBENCH_MAX_PIXELS"]),
+    ("max-pixels-lowered", EVAL_DN, lambda t: ["--datasets", f"dir:{_gray(t / 'mine', 'ok.png').parent}"],
+     {"REDBENCH_MAX_PIXELS": "1000"}, ["ok.png is 40x48 = 1,920 pixels, over the bound of 1,000"]),
+    ("max-pixels-listed-set", EVAL_SR, None, {"REDBENCH_MAX_PIXELS": "1000"}, ["over the bound of 1,000"]),
+    ("max-pixels-text", [*EVAL_DN, "--datasets", "set12"], None, {"REDBENCH_MAX_PIXELS": "1e6"},
+     ["REDBENCH_MAX_PIXELS='1e6' is not a pixel count"]),
+    ("image-truncated-jpeg", EVAL_DN, _truncated_jpeg, {}, ["cannot read image", "cut.jpg", "truncated"]),
+    ("sigma-beyond-g-digits", [*EVAL_DN[:3], "30.0000001", *EVAL_DN[4:], "--datasets", "set12"], None, {},
+     ["invalid sigma 30.0000001", "filed as 30"]),
+    ("tile-superscript-digit", ["--task", "sr", "--scale", "2", "--datasets", "set5", "--methods", "srcnn"], None,
+     {"REDBENCH_TILE": "\u00b2"}, ["REDBENCH_TILE='\u00b2' is not a tile size"]),
+    ("data-dir-empty", [*EVAL_DN, "--datasets", "set12", "--data-dir", ""], None, {}, ["--data-dir '' names no folder"]),
+    ("card-depth-10-million", EVAL_DN[:4] + ["--datasets", "set12"], lambda t: _card(t, {"depth": 10**7}), {},
+     ["{'depth': 10000000} is more than the 4 tensors", "the card was edited"]),
+    ("card-width-million", EVAL_DN[:4] + ["--datasets", "set12"], lambda t: _card(t, {"width": 10**6}), {},
+     ["{'width': 1000000} is more than"]),
+    ("card-negative-width", EVAL_DN[:4] + ["--datasets", "set12"], lambda t: _card(t, {"width": -4}), {},
+     ["does not fit that architecture", "negative dimension"]),
+    ("card-levels-nan", EVAL_DN[:4] + ["--datasets", "set12"], lambda t: _card(t, levels=[float("nan")]), {},
+     ["levels = [nan] must be a non-empty list of positive numbers"]),
+    ("card-names-other-weights", EVAL_DN[:4] + ["--datasets", "set12"], lambda t: _card(t, name="red30-denoise-s30"),
+     {}, ["names weights 'red30-denoise-s30', not 'edited'"]),
+    ("card-over-a-megabyte", EVAL_DN[:4] + ["--datasets", "set12"],
+     lambda t: _card(t, extra={"pad": "x" * (1 << 20)}), {}, ["bytes, not a model card"]),
+    ("weights-nan", EVAL_DN[:4] + ["--datasets", "set12"], lambda t: _bad_weights(t, float("nan")), {},
+     ["weights 'diverged'", "diverged.safetensors) hold NaN or infinite values"]),
+    ("train-name-300-chars", [*TRAIN, "--name", "a" * 300], None, {}, ["is not a file name", "at most 120"]),
+    ("train-name-not-utf8", [*TRAIN, "--name", os.fsdecode(b"caf\xe9")], None, {},
+     ["--name 'caf\\xe9' is not a file name"]),
 ]
 
 
@@ -365,3 +462,83 @@ def test_archive_with_an_unexpected_member_is_refused_whole(tmp_path, archive, m
     pack(tmp_path / "trained", [log], [], results)
     assert unpack(results, weights_dir, log_dir) == (["tiny-denoise"], [])
     assert (log_dir / "tiny-denoise.csv").is_file()
+
+
+# ---------------------------------------------------------------- the third battery (issue 26): the right result
+
+def test_file_name_that_is_not_utf8_is_recorded_escaped(mirror, tmp_path, capsys):
+    """Used to be a traceback in runinfo.dataset_digest ('surrogates not allowed'), after the work."""
+    from redbench.core.hashing import file_sha256
+    _gray(tmp_path / "mine", os.fsdecode(b"caf\xe9.png"))
+    _gray(tmp_path / "mine", "plain.png", seed=1)
+    args = [*EVAL_DN, "--datasets", f"dir:{tmp_path / 'mine'}", "--out", str(tmp_path / "out")]
+    code, stdout, err = _main(capsys, *args)
+    assert code == 0 and "(2 computed" in stdout, err
+    sha = file_sha256(os.fsencode(tmp_path / "mine") + b"/caf\xe9.png")
+    assert sorted(pd.read_csv(tmp_path / "out" / "rows.csv").image)[0] == f"caf\\xe9@{sha[:12]}"
+    record = json.loads((tmp_path / "out" / "run.json").read_text())
+    files = record["datasets"][f"dir:{tmp_path / 'mine'}"]["files"]
+    assert files["caf\\xe9"] == {"file": "caf\\xe9.png", "sha256": sha}
+    assert _main(capsys, *args)[1].count("(0 computed, 2 reused") == 1     # the escaped name keys its row
+
+
+def test_folded_and_long_folder_names_get_a_table_each(mirror, tmp_path, capsys):
+    """'col a' and 'col_a' used to share one table file (the second overwrote the first), and a folder under a
+    long path failed with ENAMETOOLONG writing its table, after the rows were computed."""
+    long = tmp_path.joinpath(*["d" * 120] * 3, "photos")                 # its name folded: 380 characters
+    for folder, seed in ((tmp_path / "col a", 1), (tmp_path / "col_a", 2), (long, 3)):
+        _gray(folder, "x.png", seed=seed)
+    names = [f"dir:{tmp_path / 'col a'}", f"dir:{tmp_path / 'col_a'}", f"dir:{long}"]
+    code, stdout, err = _main(capsys, *EVAL_DN, "--datasets", ",".join(names), "--out", str(tmp_path / "out"))
+    assert code == 0 and "(3 computed" in stdout, err
+    tables = sorted((tmp_path / "out").glob("table_denoise_dir_*.md"))
+    assert len(tables) == 3 and all(len(t.name) < 100 for t in tables)
+    rows = pd.read_csv(tmp_path / "out" / "rows.csv").set_index("dataset")
+    for name in names:
+        shown = [t for t in tables if name in t.read_text()]
+        assert len(shown) == 1 and f"**{rows.loc[name, 'psnr']:.2f}**" in shown[0].read_text(), name
+
+
+def test_paper_value_is_looked_up_only_at_a_level_the_paper_has():
+    """--sigma 30.9 used to be compared with the paper's sigma 30 (int(level)): '29.01 (paper 28.49, +0.52)'."""
+    from redbench.evaluation.comparison import published_value
+    from redbench.evaluation.tables import render_table
+    assert published_value("denoise", "set12", "bm3d", 30.9, "psnr") is None
+    assert published_value("denoise", "set12", "bm3d", 30.0, "psnr") == published_value("denoise", "set12", "bm3d", 30,
+                                                                                        "psnr") is not None
+    rows = pd.DataFrame([{"task": "denoise", "dataset": "set12", "image": f"{i:02d}", "method": "bm3d", "level": level,
+                          "psnr": 29.01, "ssim": 0.8, "seconds": 1.0} for i in range(1, 13) for level in (30, 30.9)])
+    lines = {line.split("|")[2].strip(): line for line in render_table(rows, "denoise", "set12").splitlines()
+             if line.startswith("| PSNR")}
+    assert "(paper" in lines["30"] and "(paper" not in lines["30.9"] and "29.01" in lines["30.9"]
+
+
+def test_non_finite_network_output_is_an_error_naming_the_weights(mirror, tmp_path, capsys):
+    """Finite weights that overflow (1e38 everywhere): the output used to be cast to a black image and scored."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from redbench.core.hashing import file_sha256
+    method = _tiny_net(tmp_path / "w", "overflows", seed=1)
+    path = tmp_path / "w" / "overflows.safetensors"
+    save_file({k: torch.full_like(v, 1e38) for k, v in load_file(path).items()}, path)
+    card = tmp_path / "w" / "overflows.json"
+    card.write_text(json.dumps(dict(json.loads(card.read_text()), sha256=file_sha256(path))))
+    code, _, err = _main(capsys, *EVAL_DN[:4], "--methods", method, "--datasets", "set12", "--jobs", "1", "--quiet",
+                         "--out", str(tmp_path / "out"))
+    errors = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert code == 2 and len(errors) == 1 and "Traceback" not in err, err
+    assert "weights 'overflows' gave a NaN or infinite output" in errors[0]
+    assert len(pd.read_csv(tmp_path / "out" / "rows.csv")) == 0          # nothing scored, the store kept
+
+
+def test_reproduce_budget_scale_nan_is_refused_before_any_work(monkeypatch, capsys):
+    """--budget-scale nan (or <= 0) used to start the reproduction: training budgets of nan minutes."""
+    from redbench import reproduce
+
+    def never(*args, **kwargs):
+        raise AssertionError("the reproduction started")
+    monkeypatch.setattr(reproduce, "reproduce", never)
+    for value in ("nan", "0", "-1", "inf"):
+        code, _, err = _main(capsys, "reproduce", "--budget-scale", value)
+        _one_line(code, err, "--budget-scale must be positive", value)

@@ -179,8 +179,8 @@ def prepare(config: RunConfig) -> Plan:
     refs, digests = {}, {}
     for dataset in config.datasets:
         refs[dataset] = dataset_files(dataset, config.data_dir)
-        if get_spec(dataset).folder is not None:   # the listed sets' images are known and large enough
-            check_image_sizes(config.task, config.levels, refs[dataset])
+        # every set, listed ones too: a lowered $REDBENCH_MAX_PIXELS refuses an image now, not in a worker
+        check_image_sizes(config.task, config.levels, refs[dataset])
         digests[dataset] = dataset_record(get_spec(dataset), refs[dataset])
     threads = max(1, (os.cpu_count() or 1) // resolve_jobs(config.jobs))
     return Plan(weights, refs, digests, threads, network_device(config))
@@ -197,7 +197,8 @@ def min_image_side(task: str, level) -> int:
 
 
 def check_image_sizes(task: str, levels: list, refs: list) -> None:
-    """Refuse, before any work, an image too small to be scored at every level (a 1x1 file in a dir: set)."""
+    """Refuse, before any work, an image too small to be scored at every level (a 1x1 file in a dir: set) or
+    over the pixel bound (datasets/images.max_pixels), from each file's header."""
     from redbench.datasets.images import image_size
     need = max(min_image_side(task, level) for level in levels)
     for ref in refs:

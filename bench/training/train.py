@@ -226,7 +226,7 @@ def check_config(config: TrainConfig) -> None:
     check_number("--threads", config.threads, 1, integer=True, fix="leave it out for all cores")
     # the name becomes <name>.safetensors, .json, .csv and a folder: plain characters, well within 255 bytes
     if config.name is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,119}", config.name):
-        raise UserError(f"--name {printable_name(config.name)!r} is not a file name; give a plain name of letters, "
+        raise UserError(f"--name '{printable_name(config.name)}' is not a file name; give a plain name of letters, "
                         f"digits and ._+- (at most 120), such as red30-denoise-s30.")
     if config.precision not in PRECISIONS:
         raise UserError(f"unknown precision '{config.precision}': use {', '.join(PRECISIONS)}.")
