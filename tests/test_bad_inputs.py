@@ -542,3 +542,14 @@ def test_reproduce_budget_scale_nan_is_refused_before_any_work(monkeypatch, caps
     for value in ("nan", "0", "-1", "inf"):
         code, _, err = _main(capsys, "reproduce", "--budget-scale", value)
         _one_line(code, err, "--budget-scale must be positive", value)
+
+
+def test_readme_states_the_pixel_bound_the_code_applies():
+    from PIL import Image
+
+    from redbench.datasets.images import MAX_PIXELS_DEFAULT, MAX_PIXELS_ENV
+    text = " ".join((ROOT / "README.md").read_text().split())
+    side = int(MAX_PIXELS_DEFAULT ** 0.5)
+    assert f"at most {side} x {side} = {MAX_PIXELS_DEFAULT:,} by default" in text and side ** 2 == MAX_PIXELS_DEFAULT
+    assert f"`{MAX_PIXELS_ENV}` raises or lowers the bound" in text
+    assert f"decompression-bomb limit ({2 * Image.MAX_IMAGE_PIXELS:,} pixels)" in text
