@@ -553,3 +553,17 @@ def test_readme_states_the_pixel_bound_the_code_applies():
     assert f"at most {side} x {side} = {MAX_PIXELS_DEFAULT:,} by default" in text and side ** 2 == MAX_PIXELS_DEFAULT
     assert f"`{MAX_PIXELS_ENV}` raises or lowers the bound" in text
     assert f"decompression-bomb limit ({2 * Image.MAX_IMAGE_PIXELS:,} pixels)" in text
+
+
+def test_imported_integers_beyond_64_bits_are_recomputed_not_a_traceback(mirror, tmp_path, capsys):
+    """A rows.csv whose seed reads 1e30 or noise_seed 10**23 used to stop the import with OverflowError (SQLite)."""
+    out = tmp_path / "out"
+    assert _main(capsys, *SR2, "--out", str(out))[0] == 0
+    good = pd.read_csv(out / "rows.csv", dtype=str)
+    edited = good.copy()
+    edited.loc[0, "seed"], edited.loc[1, "noise_seed"] = "1e30", str(10**23)
+    (out / "rows.sqlite").unlink()
+    edited.to_csv(out / "rows.csv", index=False)
+    code, stdout, err = _main(capsys, *SR2, "--out", str(out))
+    assert code == 0 and "(2 computed, 3 reused" in stdout and "Traceback" not in err, err
+    assert sorted(pd.read_csv(out / "rows.csv", dtype=str).seed) == sorted(good.seed)

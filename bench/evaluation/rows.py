@@ -30,6 +30,7 @@ import pandas as pd
 from redbench.datasets.catalog import FOLDER_PREFIX
 
 from redbench.core.atomic import atomic_path
+from redbench.core.checks import INT64_MAX, INT64_MIN
 from redbench.core.errors import UserError
 
 DB_NAME = "rows.sqlite"
@@ -328,11 +329,15 @@ def _parse_record(record: dict) -> dict:
            "level": float(record["level"]), "seed": int(float(record["seed"])), "clip": int(_bool(record["clip"]))}
     if not math.isfinite(row["level"]):
         raise ValueError("level")
+    if not INT64_MIN <= row["seed"] <= INT64_MAX:   # SQLite's integers are 64-bit: 1e30 would stop the import
+        raise ValueError("seed")
     for name, kind in (("psnr", float), ("ssim", float), ("seconds", float), ("noise_seed", int)):
         try:
             row[name] = kind(record.get(name))
         except (TypeError, ValueError):
             row[name] = None
+    if row["noise_seed"] is not None and not INT64_MIN <= row["noise_seed"] <= INT64_MAX:
+        row["noise_seed"] = None
     row["worker"] = (record.get("worker") or "").strip() or None
     row["device"] = (record.get("device") or "").strip() or None
     return row
