@@ -76,8 +76,12 @@ def get_method(name: str, task: str):
 
 def _weights_entry(name: str) -> MethodEntry:
     """'net:<weights>' evaluates any trained network: a name in methods/weights/ or a path without suffix."""
+    from redbench.core.names import is_printable, printable_name
     from redbench.methods.red_family import TrainedNetwork
     from redbench.methods.weights import read_card, split_ref
+    if not is_printable(name):   # the method's name keys every row (SQLite, CSV and the tables are UTF-8 text)
+        raise UserError(f"method {printable_name(name)}: the path is not valid UTF-8; rename the folder, or link to "
+                        f"the weights from a UTF-8 path (ln -s) and give that.")
     card = read_card(*split_ref(name[4:]))
     return MethodEntry(name, lambda task: TrainedNetwork(name, task, name[4:]), (card.task,),
                        f"trained network {name[4:]}", ensemble=True,

@@ -141,6 +141,11 @@ def _escape_clash(tmp):
     return ["--datasets", f"dir:{tmp / 'mine'}"]
 
 
+def _not_utf8_weights(tmp):
+    folder = Path(os.fsdecode(os.fsencode(tmp) + b"/caf\xe9"))
+    return ["--methods", _tiny_net(folder, "tiny", seed=1)]
+
+
 def _card(tmp, config=None, **fields):
     """net: weights whose card was edited: `config` entries and other fields replaced."""
     method = _tiny_net(tmp / "w", "edited", seed=1)
@@ -259,6 +264,8 @@ CASES = [
      lambda t: _card(t, extra={"pad": "x" * (1 << 20)}), {}, ["bytes, not a model card"]),
     ("weights-nan", EVAL_DN[:4] + ["--datasets", "set12"], lambda t: _bad_weights(t, float("nan")), {},
      ["weights 'diverged'", "diverged.safetensors) hold NaN or infinite values"]),
+    ("net-path-not-utf8", EVAL_DN[:4] + ["--datasets", "set12"], lambda t: _not_utf8_weights(t), {},
+     ["method net:", "caf\\xe9/tiny: the path is not valid UTF-8"]),
     ("train-name-300-chars", [*TRAIN, "--name", "a" * 300], None, {}, ["is not a file name", "at most 120"]),
     ("train-name-not-utf8", [*TRAIN, "--name", os.fsdecode(b"caf\xe9")], None, {},
      ["--name 'caf\\xe9' is not a file name"]),
