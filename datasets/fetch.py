@@ -133,7 +133,11 @@ def cache_dir() -> Path:
     """The download cache: $REDBENCH_CACHE, else the OS cache dir (pooch's choice, as it downloads there)."""
     value = os.environ.get(CACHE_ENV)
     if value:
-        return Path(value).expanduser()
+        path = Path(value).expanduser()
+        if path.exists() and not path.is_dir():
+            raise UserError(f"${CACHE_ENV}={value} is a file, not a folder; point it at a folder for the download "
+                            f"cache, or unset it.")
+        return path
     return Path(fetcher().abspath)
 
 

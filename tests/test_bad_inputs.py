@@ -186,7 +186,8 @@ TRAIN = ["train", "--model", "red10", "--levels", "30", "--iters", "1", "--patch
 EVAL_SR = ["--task", "sr", "--scale", "2", "--datasets", "set5", "--methods", "bicubic", "--jobs", "1", "--quiet"]
 EVAL_DN = ["--task", "denoise", "--sigma", "30", "--methods", "noisy", "--jobs", "1", "--quiet"]
 
-# (case, command line, a function of tmp_path giving more arguments (files it made), env, words of the one line)
+# (case, command line, a function of tmp_path giving more arguments (files it made), env ({tmp}: tmp_path), words of
+# the one line)
 CASES = [
     ("methods-empty", ["--task", "sr", "--methods", "", "--quiet"], None, {}, ["--methods '' names nothing"]),
     ("datasets-comma", ["--task", "sr", "--datasets", ",", "--quiet"], None, {}, ["--datasets ',' names nothing"]),
@@ -266,6 +267,8 @@ CASES = [
      ["weights 'diverged'", "diverged.safetensors) hold NaN or infinite values"]),
     ("net-path-not-utf8", EVAL_DN[:4] + ["--datasets", "set12"], lambda t: _not_utf8_weights(t), {},
      ["method net:", "caf\\xe9/tiny: the path is not valid UTF-8"]),
+    ("cache-is-a-file", ["fetch", "set5"], lambda t: _existing_file(t)[:0], {"REDBENCH_CACHE": "{tmp}/afile"},
+     ["$REDBENCH_CACHE=", "afile is a file, not a folder"]),
     ("train-name-300-chars", [*TRAIN, "--name", "a" * 300], None, {}, ["is not a file name", "at most 120"]),
     ("train-name-not-utf8", [*TRAIN, "--name", os.fsdecode(b"caf\xe9")], None, {},
      ["--name 'caf\\xe9' is not a file name"]),
@@ -276,9 +279,10 @@ CASES = [
 def test_bad_input_is_one_line_before_any_work(mirror, tmp_path, monkeypatch, capsys, case, args, setup, env,
                                                needles):
     for key, value in env.items():
-        monkeypatch.setenv(key, value)
+        monkeypatch.setenv(key, value.format(tmp=tmp_path))
     extra = setup(tmp_path) if setup else []
-    out = [] if "--out" in extra or "--plan" in extra else ["--out", str(tmp_path / "out")]
+    takes_out = args[0] not in ("fetch", "list", "reproduce") and "--out" not in extra and "--plan" not in extra
+    out = ["--out", str(tmp_path / "out")] if takes_out else []
     code, _, err = _main(capsys, *args, *extra, *out)
     _one_line(code, err, *needles)
     assert not (tmp_path / "out" / "rows.sqlite").exists() and not (tmp_path / "out" / "checkpoint.safetensors").exists()
@@ -537,6 +541,17 @@ def test_non_finite_network_output_is_an_error_naming_the_weights(mirror, tmp_pa
     assert code == 2 and len(errors) == 1 and "Traceback" not in err, err
     assert "weights 'overflows' gave a NaN or infinite output" in errors[0]
     assert len(pd.read_csv(tmp_path / "out" / "rows.csv")) == 0          # nothing scored, the store kept
+
+
+def test_unparsable_dask_address_is_one_error_line_and_nothing_computed(mirror, tmp_path, capsys):
+    """Used to be a ValueError traceback from dask's address parser."""
+    pytest.importorskip("dask.distributed")
+    code, _, err = _main(capsys, *EVAL_SR, "--backend", "dask", "--scheduler", "garbage::::", "--out",
+                         str(tmp_path / "out"))
+    errors = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert code == 2 and len(errors) == 1 and "Traceback" not in err, err
+    assert "cannot reach the dask scheduler at garbage::::" in errors[0]
+    assert len(pd.read_csv(tmp_path / "out" / "rows.csv")) == 0
 
 
 def test_reproduce_budget_scale_nan_is_refused_before_any_work(monkeypatch, capsys):

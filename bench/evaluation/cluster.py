@@ -74,7 +74,7 @@ def _dask_backend(address: str | None, jobs: int, task_module: str):
         if address:
             try:
                 client = stack.enter_context(Client(address))
-            except OSError as exc:
+            except (OSError, ValueError) as exc:   # ValueError: an address dask cannot parse ('host::::')
                 raise UserError(f"cannot reach the dask scheduler at {address} ({exc}); start it with "
                                 f"`dask scheduler` or fix --scheduler / ${DASK_ADDRESS_ENV}.") from None
             check_dask_environment(client, address, task_module)
