@@ -28,6 +28,15 @@ def is_printable(text: str) -> bool:
     return printable_name(text) == text
 
 
+def is_network_name(name: str) -> bool:
+    """Whether `name` can name a network: it becomes <name>.safetensors, .json, .csv and a folder, so plain
+    characters and far below the 255-byte limit of a file name (train --name, a plan's network names)."""
+    return re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,119}", name) is not None
+
+
+NETWORK_NAME_RULE = "letters, digits and ._+- (at most 120, not starting with . + or -)"
+
+
 def file_label(name: str) -> str:
     """`name` as part of a file name: a plain name ('set12', 'bsd200-half') as it is; anything else folded to
     [A-Za-z0-9._-], shortened to LABEL_CHARS and followed by a digest of the exact name, so two names that fold

@@ -22,6 +22,7 @@ from pathlib import Path
 from redbench.core.atomic import copy_atomic
 from redbench.core.checks import check_number
 from redbench.core.errors import UserError
+from redbench.core.names import NETWORK_NAME_RULE, is_network_name
 from redbench.methods import weights as weights_io
 
 from redbench.training.train import TrainConfig, check_config, train
@@ -132,8 +133,9 @@ def _check_values(path: Path, entry: PlanEntry) -> None:
             names = " or ".join({str: "a string", int: "an integer", float: "a number", bool: "true or false",
                                  type(None): "left out"}[k] for k in kinds if not (k is int and float in kinds))
             raise UserError(f"{where}: {key} = {value!r} must be {names}.")
-    if not entry.name.strip() or "/" in entry.name or entry.name.startswith("."):
-        raise UserError(f"{path}: network name {entry.name!r} must be a plain file name, e.g. red30-denoise-s30.")
+    if not is_network_name(entry.name):
+        raise UserError(f"{path}: network name {entry.name!r} must be a plain file name of {NETWORK_NAME_RULE}, e.g. "
+                        f"red30-denoise-s30.")
     for key in ("cpu_patches", "gpu_patches", "lr", "batch_size", "gpu_lr", "gpu_batch_size"):
         check_number(f"{where}: {key}", getattr(entry, key), positive=True)
     if entry.task not in TASKS:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import math
 import os
-import re
 import signal
 import time
 from dataclasses import asdict, dataclass
@@ -35,7 +34,7 @@ from redbench.methods import weights as weights_io
 from redbench.methods.architectures import TRAINING_MODELS, architecture_of, training_network
 from redbench.methods.torch_inference import apply_network, device_name, resolve_device
 from redbench.core.metrics import psnr
-from redbench.core.names import printable_name
+from redbench.core.names import NETWORK_NAME_RULE, is_network_name, printable_name
 from redbench.core.plots import plot_training_curves
 from redbench.core.weights_id import format_weights_id
 
@@ -183,8 +182,12 @@ def _trim_log(log_path: Path, step: int) -> int:
 
 
 def _load_init(model: torch.nn.Module, ref: str) -> weights_io.ModelCard:
-    """Loads the starting weights and returns their card."""
-    state, card = weights_io.load(*weights_io.split_ref(ref))
+    """Loads the starting weights and returns their card (checked first as every network is: its file, its card
+    and no NaN or infinite weights, which would train into NaN)."""
+    from redbench.methods.red_family import check_fits
+    name, directory = weights_io.split_ref(ref)
+    check_fits(weights_io.read_card(name, directory), directory)
+    state, card = weights_io.load(name, directory)
     try:
         model.load_state_dict(state)
     except RuntimeError:
@@ -224,10 +227,9 @@ def check_config(config: TrainConfig) -> None:
     check_number("--holdout", config.holdout, 0, integer=True, fix="0 validates on nothing")
     check_number("--seed", config.seed, 0, 2**32 - 1, integer=True)
     check_number("--threads", config.threads, 1, integer=True, fix="leave it out for all cores")
-    # the name becomes <name>.safetensors, .json, .csv and a folder: plain characters, well within 255 bytes
-    if config.name is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,119}", config.name):
-        raise UserError(f"--name '{printable_name(config.name)}' is not a file name; give a plain name of letters, "
-                        f"digits and ._+- (at most 120), such as red30-denoise-s30.")
+    if config.name is not None and not is_network_name(config.name):
+        raise UserError(f"--name '{printable_name(config.name)}' is not a file name; give a plain name of "
+                        f"{NETWORK_NAME_RULE}, such as red30-denoise-s30.")
     if config.precision not in PRECISIONS:
         raise UserError(f"unknown precision '{config.precision}': use {', '.join(PRECISIONS)}.")
     if config.weights_dtype not in ("float16", "float32"):
