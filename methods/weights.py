@@ -92,7 +92,7 @@ def read_card(name: str, directory: Path = WEIGHTS_DIR) -> ModelCard:
                         f"few KB); restore it from git or retrain.")
     try:
         data = json.loads(card_path.read_text())
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:   # RecursionError: [[[[...]]]] nested deep
         raise UserError(f"model card {card_path} is damaged ({exc}); restore it from git or retrain.") from None
     card = card_from_dict(data, card_path)
     if card.name != name:   # the name keys the weights file, the rows and the weights id

@@ -157,6 +157,13 @@ def _card(tmp, config=None, **fields):
     return ["--methods", method]
 
 
+def _nested_card(tmp):
+    """A card of 400 KB that is one array nested 200,000 deep: json.loads runs out of recursion."""
+    args = _card(tmp)
+    (tmp / "w" / "edited.json").write_text("[" * 200000 + "]" * 200000)
+    return args
+
+
 def _bad_weights(tmp, value):
     """net: weights with one value replaced (NaN), the card's sha256 updated to match: a diverged network."""
     from safetensors.torch import load_file, save_file
@@ -263,6 +270,8 @@ CASES = [
      {}, ["names weights 'red30-denoise-s30', not 'edited'"]),
     ("card-over-a-megabyte", EVAL_DN[:4] + ["--datasets", "set12"],
      lambda t: _card(t, extra={"pad": "x" * (1 << 20)}), {}, ["bytes, not a model card"]),
+    ("card-nested-200000-deep", EVAL_DN[:4] + ["--datasets", "set12"],
+     _nested_card, {}, ["model card", "edited.json is damaged", "recursion"]),
     ("weights-nan", EVAL_DN[:4] + ["--datasets", "set12"], lambda t: _bad_weights(t, float("nan")), {},
      ["weights 'diverged'", "diverged.safetensors) hold NaN or infinite values"]),
     ("net-path-not-utf8", EVAL_DN[:4] + ["--datasets", "set12"], lambda t: _not_utf8_weights(t), {},
