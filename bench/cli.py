@@ -170,7 +170,7 @@ def _list_flags(p) -> None:
 
 def _restore_flags(p) -> None:
     from redbench.evaluation.restoration import COLOR_MODES
-    from redbench.evaluation.restore_files import MAX_PIXELS_DEFAULT, MAX_PIXELS_ENV
+    from redbench.datasets.images import MAX_PIXELS_DEFAULT, MAX_PIXELS_ENV
     p.description += (f" Images above ${MAX_PIXELS_ENV} pixels (default {MAX_PIXELS_DEFAULT:,}; an SR output counts) "
                       f"are refused.")
     p.add_argument("inputs", nargs="+", metavar="INPUT",

@@ -120,7 +120,8 @@ def test_help_states_colour_handling_and_defaults(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert "(default: auto)" in text and "(default: gray)" in text and "(default: 0)" in text
     assert "SR of colour is always on Y, with Cb and Cr enlarged by bicubic" in text
-    assert "50,000,000" in text
+    from redbench.datasets.images import MAX_PIXELS_DEFAULT
+    assert f"{MAX_PIXELS_DEFAULT:,}" in text
 
 
 def _one_line_error(capsys, message):
@@ -133,7 +134,7 @@ def _one_line_error(capsys, message):
     ("unreadable", "cannot read image"),
     ("no-network", "has no network for sigma 25"),
     ("out-holds-inputs", "holds the input"),
-    ("huge", "more than the bound of 1,000"),
+    ("huge", "over the bound of 1,000"),
     ("same-stem", "two inputs are named 'gray'"),
     ("no-level", "give the degradation"),
     ("both-levels", "not allowed with argument"),
@@ -193,7 +194,7 @@ def test_bad_restore_input_is_one_line_and_writes_nothing(inputs, tmp_path, monk
 
 
 def test_readme_states_the_bounds_and_tolerances_of_the_code():
-    from redbench.evaluation.restore_files import MAX_PIXELS_DEFAULT, MAX_PIXELS_ENV
+    from redbench.datasets.images import MAX_PIXELS_DEFAULT, MAX_PIXELS_ENV
     from redbench.evaluation.verify import PSNR_TOLERANCE, SSIM_TOLERANCE
     from redbench.methods.red_family import TILE_DEFAULT, TILE_ENV
     from tests.conftest import ROOT

@@ -12,7 +12,6 @@ file (the same noise seed), so the PSNR/SSIM printed here is that run's row.
 """
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +21,6 @@ import numpy as np
 from redbench.core.defaults import LEVEL_NAME
 from redbench.core.errors import UserError
 
-# The largest image (input or output, width x height) restore takes: the image and its planes are held in
-# float64 in memory (networks run tiled, so they add little), about 8 bytes x 8 planes per pixel at most.
-MAX_PIXELS_ENV, MAX_PIXELS_DEFAULT = "REDBENCH_MAX_PIXELS", 50_000_000
 NOISY_SUFFIX, LOW_SUFFIX = "-noisy", "-lowres"
 
 
@@ -58,14 +54,6 @@ class Summary:
     scores: list[dict] = field(default_factory=list)   # with --add-noise / --downscale: one per image
 
 
-def max_pixels() -> int:
-    text = os.environ.get(MAX_PIXELS_ENV, str(MAX_PIXELS_DEFAULT)).strip()
-    if not text.isdigit() or int(text) < 1:
-        raise UserError(f"{MAX_PIXELS_ENV}={text!r} is not a pixel count: give a whole number (default "
-                        f"{MAX_PIXELS_DEFAULT}), or unset it.")
-    return int(text)
-
-
 def input_files(inputs: list[str]) -> list[Path]:
     """The image files named, folders expanded to their images (not recursive), in the order given."""
     from redbench.datasets.fetch import IMAGE_SUFFIXES
@@ -88,7 +76,7 @@ def input_files(inputs: list[str]) -> list[Path]:
 def plan_jobs(config: RestoreConfig) -> list[Job]:
     """Every input checked and given its output names, before any work."""
     from redbench.core.checks import check_out_dir
-    from redbench.datasets.images import check_image
+    from redbench.datasets.images import MAX_PIXELS_ENV, check_image, max_pixels
     files = input_files(config.inputs)
     out = Path(config.out).expanduser().resolve()
     limit = max_pixels()
