@@ -353,7 +353,7 @@ def test_digests_from_every_run_and_no_path_columns(results, tmp_path):
 
 
 def test_figure_notes_put_the_paper_beside_ours(tmp_path):
-    from redbench.reproduce import FIG3C_OURS, NOISE_NET, fig3c_note, noise_level_note
+    from redbench.reporting.report_figures import FIG3C_OURS, NOISE_NET, fig3c_note, noise_level_note
     for i, name in enumerate(FIG3C_OURS.values()):
         (tmp_path / name).mkdir()
         pd.DataFrame({'step': [60, 120], 'val_psnr': [20.0, 26.0 + i / 10]}).to_csv(tmp_path / name / 'log.csv', index=False)

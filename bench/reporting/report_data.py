@@ -33,7 +33,7 @@ class RowSources:
 class Figure:
     title: str
     path: str          # relative to the report
-    note: str = ''     # generated from the data the figure shows (reproduce.figure_notes)
+    note: str = ''     # generated from the data the figure shows (report_figures.figure_notes)
 
 
 @dataclass(frozen=True)
