@@ -11,6 +11,12 @@ from redbench.core.errors import UserError
 ROOT = Path("results")
 NOISE_NET = "net:results/experiments/noise-red10-s30/noise-red10-s30"
 
+# the report's figure titles
+FIG3A_TITLE = "Figure 3(a): stride-3 network with and without skips"
+FIG3B_TITLE = "Figure 3(b): training loss, plain vs skip networks"
+FIG3C_TITLE = "Figure 3(c): RED skips vs He et al. skips"
+NOISE_TITLE = "Section 2.2: one-sigma network vs all-sigma network"
+
 
 # (title, task, dataset, image, level, methods) of the report's side-by-side crops
 VISUAL_GRIDS = [("Visual comparison: Set12 'House', sigma 50", "denoise", "set12", "02", 50,
@@ -103,10 +109,6 @@ def visual_note(task: str, dataset: str, image: str, level) -> str:
     return text
 
 
-FIG3C_TITLE = "Figure 3(c): RED skips vs He et al. skips"
-NOISE_TITLE = "Section 2.2: one-sigma network vs all-sigma network"
-FIG3A_TITLE = "Figure 3(a): stride-3 network with and without skips"
-FIG3B_TITLE = "Figure 3(b): training loss, plain vs skip networks"
 FIGURE_NOTES = {
     FIG3B_TITLE: "Read off the stored logs: compare where each curve ends; a plain network that fails to train "
                  "within the budget stays near the noise variance (the identity).",
