@@ -115,10 +115,57 @@ PLAN_PASSES = ("data_dir", "device", "publish_dir")   # the single-network flags
 METAVARS = {"data_dir": "DIR", "out": "DIR", "publish_dir": "DIR", "init": "WEIGHTS", "levels": "LIST"}
 
 
+def _train_flag_tables() -> tuple[dict, dict, dict]:
+    """(help, choices, types) of the `train` flags, one flag per TrainConfig field (imported when `train` is parsed,
+    as they name the models, recipes and datasets)."""
+    from redbench.core.defaults import TASKS
+    from redbench.datasets.catalog import SPECS
+    from redbench.methods import weights as weights_io
+    from redbench.methods.architectures import TRAINING_MODELS
+    from redbench.training.config import RECIPES
+    from redbench.training.precision import PRECISIONS
+    helps = {
+        "model": f"network: {TRAINING_MODELS}",
+        "task": "what the network learns",
+        "levels": "sigmas (denoise) or scales (sr), comma-separated; several = one model for all",
+        "recipe": "paper: Adam 1e-4 constant, batch 64; fast: Adam 1e-3 cosine, batch 32",
+        "lr": "peak learning rate (default: the recipe's)",
+        "batch_size": "patches per step and rank (default: the recipe's)",
+        "patch": "patch side in pixels", "minutes": "budget: minutes of training (all resumes together)",
+        "iters": "budget: optimizer steps", "patches": "budget: training patches",
+        "precision": "auto: bf16 autocast on CUDA and on CPUs with AMX/AVX512-BF16, else fp32",
+        "init": "start from these weights (a name in methods/weights/ or a path without suffix)",
+        "holdout": "BSDS500-train images held out of training for validation",
+        "sampler": "patch sampler: loop (per patch) or vector (batched on the device); auto: vector on CUDA",
+        "train_set": "training images: bsd300-train (the paper's 300) or bsds500-train (no overlap with test sets)",
+        "skip": "skip connections of red models: red (symmetric), he (block shortcuts), none (default: by depth, "
+                "none for red10)",
+        "span": "layers between skips", "width": "feature maps per layer", "seed": "seed of weights, patches and noise",
+        "device": "where to train (auto: cuda if available)", "threads": "CPU threads (default: all cores / ranks)",
+        "out": "run folder: checkpoint, log.csv, curves.png, weights and card",
+        "name": "weights name (default: <model>-<task>)", "data_dir": "local dataset mirror (default: $REDBENCH_DATA_DIR)",
+        "checkpoint_seconds": "seconds between checkpoints", "val_every": "steps between validations",
+        "log_every": "steps between log rows", "publish": "also copy the final weights and card to methods/weights/",
+        "publish_dir": "folder --publish writes to (default: methods/weights/)",
+        "snapshot_minutes": "with --publish: publish an improving snapshot this often while training",
+        "weights_dtype": "storage of saved weights (float16 changes PSNR by < 0.005 dB)",
+        "stop_after": "end this invocation after N steps, checkpointed (rerun to continue)",
+        "ship_if_better": f"with --publish: replace an installed network of the same name only if this one validates "
+                          f"at least {weights_io.SHIP_MARGIN_DB} dB higher",
+    }
+    choices = {"sampler": ("auto", "loop", "vector"), "recipe": tuple(RECIPES), "precision": PRECISIONS,
+               "weights_dtype": ("float16", "float32"), "task": TASKS, "device": ("auto", "cpu", "cuda"),
+               "skip": ("red", "he", "none"), "train_set": tuple(sorted(SPECS))}
+    types = {"lr": float, "minutes": float, "iters": int, "patches": int, "batch_size": int, "threads": int,
+             "stop_after": int, "snapshot_minutes": float}
+    return helps, choices, types
+
+
 def _train_flags(p) -> None:
     from dataclasses import fields
 
-    from redbench.training.train import FLAG_CHOICES, FLAG_HELP, FLAG_TYPES, TrainConfig
+    from redbench.training.config import TrainConfig
+    helps, choices, types = _train_flag_tables()
     plan = p.add_argument_group("training plan", "work through a plan (TOML) instead of training one network")
     plan.add_argument("--plan", metavar="TOML", help="the plan, e.g. campaign/plan.toml")
     plan.add_argument("--status", action="store_true", help="print the plan's progress and exit")
@@ -134,11 +181,11 @@ def _train_flags(p) -> None:
     for f in fields(TrainConfig):
         flag, value = "--" + f.name.replace("_", "-"), getattr(defaults, f.name)
         if isinstance(value, bool):
-            one.add_argument(flag, action="store_true", help=FLAG_HELP[f.name])
+            one.add_argument(flag, action="store_true", help=helps[f.name])
         else:
-            one.add_argument(flag, type=FLAG_TYPES.get(f.name, type(value) if value is not None else str),
-                             default=value, choices=FLAG_CHOICES.get(f.name), help=FLAG_HELP[f.name],
-                             metavar=None if f.name in FLAG_CHOICES else METAVARS.get(f.name, f.name.upper()))
+            one.add_argument(flag, type=types.get(f.name, type(value) if value is not None else str),
+                             default=value, choices=choices.get(f.name), help=helps[f.name],
+                             metavar=None if f.name in choices else METAVARS.get(f.name, f.name.upper()))
 
 
 def _reproduce_flags(p) -> None:

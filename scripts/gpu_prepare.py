@@ -32,7 +32,7 @@ from redbench.datasets.catalog import get_spec  # noqa: E402
 from redbench.datasets.fetch import data_dir, read_checksums  # noqa: E402
 from redbench.core.errors import UserError  # noqa: E402
 from redbench.training.campaign import load_plan  # noqa: E402
-from redbench.training.train import VAL_SET  # noqa: E402
+from redbench.training.validation import VAL_SET  # noqa: E402
 
 WHEELS = ("pooch", "platformdirs", "resize-right")
 TREE_LIMIT = 64 * 2**20

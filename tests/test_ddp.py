@@ -6,7 +6,7 @@ import sys
 import torch
 from safetensors.torch import load_file
 
-from redbench.training.train import weights_digest
+from redbench.training.ddp import weights_digest
 from tests.conftest import ROOT
 
 ITERS, BATCH, PATCH = 3, 2, 24
@@ -56,7 +56,7 @@ def test_torchrun_two_ranks(mirror, tmp_path):
 def _replica_worker(rank, init_file, diverge, results):
     import torch.distributed as dist
 
-    from redbench.training.train import _check_replicas
+    from redbench.training.ddp import check_replicas
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=2)
     torch.manual_seed(0)
     model = torch.nn.Linear(3, 2)
@@ -64,7 +64,7 @@ def _replica_worker(rank, init_file, diverge, results):
         with torch.no_grad():
             model.bias[0] += 1e-7
     try:
-        _check_replicas(model, rank, 2, step=5)
+        check_replicas(model, rank, 2, step=5)
         results.put((rank, "ok"))
     except RuntimeError as exc:
         results.put((rank, str(exc)))

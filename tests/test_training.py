@@ -1,7 +1,8 @@
 import pytest
 from safetensors.torch import load_file
 
-from redbench.training.train import TrainConfig, lr_at, train
+from redbench.training.config import lr_at
+from redbench.training.train import TrainConfig, train
 
 
 def _config(tmp_path, iters, **kw):

@@ -201,7 +201,7 @@ def paper_differences(inp: ReportInput) -> list[dict]:
 
 def _lr(card) -> float | None:
     """The peak learning rate a card's network trained with: its own setting, else its recipe's."""
-    from redbench.training.train import RECIPES
+    from redbench.training.config import RECIPES
     given = (card.extra.get('train_config') or {}).get('lr')
     return float(given) if given else (RECIPES[card.recipe][0] if card.recipe in RECIPES else None)
 

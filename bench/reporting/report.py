@@ -76,7 +76,7 @@ def _count(n: int, word: str) -> str:
 
 def training_sentence(cards) -> str:
     """Where and how the networks behind the rows trained, from their model cards, grouped by device and batch."""
-    from redbench.training.train import RECIPES
+    from redbench.training.config import RECIPES
     if not cards:
         return ''
     parts = []

@@ -25,7 +25,8 @@ from redbench.core.errors import UserError
 from redbench.core.names import NETWORK_NAME_RULE, is_network_name
 from redbench.methods import weights as weights_io
 
-from redbench.training.train import TrainConfig, check_config, train
+from redbench.training.config import TrainConfig, check_config
+from redbench.training.train import train
 
 TARGETS = ("cpu", "gpu")
 
@@ -125,7 +126,7 @@ def _check_values(path: Path, entry: PlanEntry) -> None:
     from redbench.core.defaults import TASKS
     from redbench.core.degradations import parse_levels
 
-    from redbench.training.train import RECIPES
+    from redbench.training.config import RECIPES
     where = f"{path}: network '{entry.name}'"
     for key, kinds in FIELD_TYPES.items():
         value = getattr(entry, key)

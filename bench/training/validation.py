@@ -1,0 +1,61 @@
+"""Validation during training: held-out BSDS500-train crops, never a test image, scored as the evaluation scores."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from redbench.core.degradations import make_degradation
+from redbench.core.errors import UserError
+from redbench.core.metrics import psnr
+from redbench.datasets.catalog import get_spec
+from redbench.datasets.fetch import dataset_files
+from redbench.datasets.images import ground_truth
+from redbench.methods.torch_inference import apply_network
+from redbench.training.config import TrainConfig
+
+# Validation: centre crops of the last few BSDS500-train images, which are held out of training and are
+# in no test set (BSD100/BSD68 are BSDS500 val, BSD200 is BSDS500 test), so snapshots and recipes can be
+# chosen on them without touching a test set.
+VAL_SET = "bsds500-train"
+VAL_CROP = 128
+
+
+def split_holdout(config: TrainConfig) -> tuple[list, list]:
+    """(training refs, validation refs): the last `holdout` BSDS500-train images never train."""
+    pool = dataset_files(VAL_SET, config.data_dir)
+    if config.holdout >= len(pool):
+        raise UserError(f"--holdout {config.holdout} would hold out all {len(pool)} {VAL_SET} images; give at most "
+                        f"{len(pool) - 1} (the default is 4).")
+    held = pool[len(pool) - config.holdout:] if config.holdout > 0 else []
+    held_names = {ref.name for ref in held}
+    train_refs = [ref for ref in dataset_files(config.train_set, config.data_dir) if ref.name not in held_names]
+    if not train_refs:
+        raise UserError(f"train set '{config.train_set}' has no images left after holding out {config.holdout} "
+                        f"for validation; pass --holdout 0 or a larger --train-set.")
+    return train_refs, held
+
+
+def validation_set(config: TrainConfig, levels: list, held: list) -> list[tuple[np.ndarray, np.ndarray, object]]:
+    spec = get_spec(VAL_SET)
+    pairs = []
+    crop = 243 if config.model.startswith("strided") else VAL_CROP   # strided nets need 3^5 inputs
+    for i, ref in enumerate(held):
+        clean = ground_truth(ref.path, spec)
+        h, w = clean.shape
+        clean = clean[(h - crop) // 2:(h - crop) // 2 + crop, (w - crop) // 2:(w - crop) // 2 + crop]
+        for level in levels:
+            degradation = make_degradation(config.task, level)
+            pairs.append((degradation.target(clean), degradation.apply(clean, seed=1000 + i), degradation))
+    return pairs
+
+
+@torch.no_grad()
+def validate(model: torch.nn.Module, pairs, device: str) -> float:
+    """Mean PSNR over the validation pairs, in fp32 (the evaluation's precision)."""
+    if not pairs:
+        return float("nan")
+    model.eval()
+    scores = [psnr(target, apply_network(model, degraded, device=device), shave=degradation.shave)
+              for target, degraded, degradation in pairs]
+    model.train()
+    return float(np.mean(scores))
