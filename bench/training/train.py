@@ -15,6 +15,7 @@ import csv
 import os
 import signal
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -29,7 +30,8 @@ from redbench.methods import weights as weights_io
 from redbench.methods.torch_inference import resolve_device
 from redbench.training.checkpoint import load_checkpoint, save_checkpoint
 from redbench.training.config import RECIPES, TrainConfig, build_model, check_config, lr_at
-from redbench.training.ddp import check_replicas
+from redbench.training import ddp
+from redbench.training.ddp import Ranks
 from redbench.training.patches import PatchSource
 from redbench.training.precision import resolve_precision
 from redbench.training.publishing import SnapshotPublisher, make_card, publish_final
@@ -98,187 +100,231 @@ def _init_counters(card: weights_io.ModelCard, name: str) -> dict:
     return counters
 
 
-def train(config: TrainConfig) -> Path | None:
-    check_config(config)
-    if int(os.environ.get("RANK", "0")) == 0:
-        check_out_dir(config.out)   # an existing file as --out: one line now, not a traceback at the first write
-    levels = parse_levels(config.task, config.levels)
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    device = resolve_device(config.device)
-    if world > 1:
-        import torch.distributed as dist
-        backend = "nccl" if device == "cuda" else "gloo"
-        dist.init_process_group(backend)
-        if device == "cuda":
-            local = int(os.environ.get("LOCAL_RANK", "0"))
-            torch.cuda.set_device(local)
-            device = f"cuda:{local}"
-    if device == "cpu":
-        cores = max(1, (os.cpu_count() or 1) // world)
-        if config.threads and config.threads > cores and rank == 0:
-            print(f"note: --threads {config.threads} reduced to {cores} (the cores per rank).", flush=True)
-        torch.set_num_threads(min(config.threads or cores, cores))
-    precision = resolve_precision(config.precision, device)
-    torch.manual_seed(config.seed)   # identical initial weights on every rank
+class TrainingLog:
+    """log.csv and the console line of each logged step (rank 0 only)."""
 
-    out = Path(config.out)
-    is_main = rank == 0
-    if is_main:
-        out.mkdir(parents=True, exist_ok=True)
-    model = build_model(config)
-    name = config.name or f"{config.model}-{config.task}"
-    if config.init:
-        init_card = _load_init(model, config.init)
-    model = model.to(device)
-    model = model.to(memory_format=torch.channels_last)   # oneDNN and cuDNN both run NHWC convolutions fastest
-    if device.startswith("cuda"):
-        torch.backends.cudnn.benchmark = True             # fixed patch size: pick the fastest kernels once
-    batch_size = config.batch_size or RECIPES[config.recipe][2]
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr_at(config, 0.0))
+    def __init__(self, path: Path, name: str):
+        new = not path.exists()
+        self.name, self.file = name, open(path, "a", newline="")
+        self.writer = csv.writer(self.file)
+        if new:
+            self.writer.writerow(["step", "patches", "seconds", "lr", "loss", "val_psnr"])
 
-    spec = get_spec(config.train_set)
-    train_refs, held = split_holdout(config)
-    sampler = config.sampler if config.sampler != "auto" else ("vector" if device.startswith("cuda") else "loop")
-    source_class = VectorPatchSource if sampler == "vector" else PatchSource
-    source = source_class(config.task, levels, train_refs, spec, config.patch, device, config.seed, rank)
-    val_pairs = validation_set(config, levels, held) if is_main else []
+    def row(self, counters: dict, lr: float, mean_loss: float, val: str) -> None:
+        self.writer.writerow([counters["step"], counters["patches"], f"{counters['seconds']:.1f}", f"{lr:.3g}",
+                              f"{mean_loss:.6g}", val])
+        self.file.flush()
+        print(f"{self.name} step {counters['step']} patches {counters['patches']} {counters['seconds']:.0f}s "
+              f"loss {mean_loss:.5f} lr {lr:.2g}" + (f" val {val} dB" if val else ""), flush=True)
 
-    counters = {"step": 0, "patches": 0, "seconds": 0.0}   # saved in every checkpoint, so resumes keep them
-    if config.init:
-        counters.update(_init_counters(init_card, name))
-    checkpoint = out / "checkpoint.safetensors"
-    log_path = out / "log.csv"
-    if checkpoint.exists():
-        rng, counters = load_checkpoint(checkpoint, model, optimizer)
-        rank_rng = {k[len(f"rank{rank}."):]: v for k, v in rng.items() if k.startswith(f"rank{rank}.")}
-        if rank_rng:
-            source.load_state(rank_rng)
-        if is_main:
-            cut = _trim_log(log_path, counters["step"])
-            print(f"resuming {name} from step {counters['step']} ({counters['patches']} patches, "
-                  f"{counters['seconds']:.0f} s trained)" + (f"; {cut} log rows past the checkpoint dropped" if cut else ""),
-                  flush=True)
-    elif is_main and log_path.exists():
-        log_path.unlink()
-        print(f"{name}: no checkpoint in {out}, so training starts from step 0 (the old log was discarded).",
-              flush=True)
+    def close(self) -> None:
+        self.file.close()
 
-    net = model
-    if world > 1:
-        from torch.nn.parallel import DistributedDataParallel
-        net = DistributedDataParallel(model, device_ids=[torch.device(device).index] if "cuda" in device else None)
 
-    use_bf16 = precision == "bf16"
-    autocast_device = "cuda" if device.startswith("cuda") else "cpu"
-    new_log = is_main and not log_path.exists()
-    log_file = open(log_path, "a", newline="") if is_main else None
-    writer = csv.writer(log_file) if log_file else None
-    if new_log:
-        writer.writerow(["step", "patches", "seconds", "lr", "loss", "val_psnr"])
-    if is_main:
-        planned = config.patches or "?"
-        print(f"{name}: {precision} on {device}, batch {batch_size}, {counters['patches']}/{planned} patches",
-              flush=True)
+@dataclass
+class Trainer:
+    """The state of one training, named: train() builds it top to bottom, then runs its steps."""
+    config: TrainConfig
+    ranks: Ranks
+    device: str
+    precision: str
+    levels: list
+    name: str
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    batch_size: int
+    source: PatchSource | VectorPatchSource
+    val_pairs: list
+    out: Path                             # the run folder: checkpoint, log.csv, weights
+    counters: dict                        # step, patches, seconds (+ init, earlier_*): in every checkpoint
+    net: torch.nn.Module | None = None    # what a step calls: the model or its DDP wrapper
+    log: TrainingLog | None = None        # rank 0 only
+    publisher: SnapshotPublisher | None = None
+    last_val: float | None = None
+    losses: list = field(default_factory=list)   # since the last log row; tensors, as .item() would synchronise
+    last_save: float = field(default_factory=time.monotonic)
 
-    def progress() -> float:
-        parts = []
+    @property
+    def checkpoint(self) -> Path:
+        return self.out / "checkpoint.safetensors"
+
+    @property
+    def log_path(self) -> Path:
+        return self.out / "log.csv"
+
+    def progress(self) -> float:
+        """The largest fraction spent of the budgets given (minutes, iterations, patches); 1.0 ends the training."""
+        config, parts = self.config, []
         if config.minutes:
-            parts.append(counters["seconds"] / (config.minutes * 60))
+            parts.append(self.counters["seconds"] / (config.minutes * 60))
         if config.iters:
-            parts.append(counters["step"] / config.iters)
+            parts.append(self.counters["step"] / config.iters)
         if config.patches:
-            parts.append(counters["patches"] / config.patches)
+            parts.append(self.counters["patches"] / config.patches)
         return max(parts)
 
-    def save_state() -> None:
-        rng = {f"rank{rank}.{k}": v for k, v in source.state().items()}
-        if world > 1:
-            import torch.distributed as dist
-            gathered = [None] * world
-            dist.all_gather_object(gathered, rng)
-            rng = {k: v for part in gathered for k, v in part.items()}
-        if is_main:
-            save_checkpoint(checkpoint, model, optimizer, rng, counters)
+    def step(self) -> None:
+        """One optimizer step, then what is due: validation (and a snapshot), a log row, a checkpoint."""
+        lr, loss, seconds = self.optimize()
+        self.counters["step"] += 1
+        self.counters["patches"] += self.batch_size * self.ranks.world
+        self.counters["seconds"] += seconds
+        self.losses.append(loss)
+        val = ""
+        if self.ranks.is_main and (self.counters["step"] % self.config.val_every == 0 or self.progress() >= 1.0):
+            self.last_val = validate(self.model, self.val_pairs, self.device)
+            val = f"{self.last_val:.3f}"
+            if self.publisher is not None and self.progress() < 1.0:
+                self.publisher.consider(self.model, self.counters, self.last_val, self.log_path)
+        if self.ranks.is_main and (self.counters["step"] % self.config.log_every == 0 or val):
+            self.log.row(self.counters, lr, float(torch.stack(self.losses).float().mean()), val)
+            self.losses = []
+        if time.monotonic() - self.last_save > self.config.checkpoint_seconds:
+            self.save()
+            self.last_save = time.monotonic()
 
-    publisher = SnapshotPublisher(config, name, levels, batch_size, world, device, precision) \
-        if is_main and config.publish and config.snapshot_minutes else None
-    state = {"last_save": time.monotonic(), "last_val": None, "running": []}
-
-    def step() -> None:
+    def optimize(self) -> tuple[float, torch.Tensor, float]:
+        """(learning rate, loss, seconds) of one step on a fresh batch."""
         tick = time.monotonic()
-        lr = lr_at(config, progress())
-        for group in optimizer.param_groups:
+        lr = lr_at(self.config, self.progress())
+        for group in self.optimizer.param_groups:
             group["lr"] = lr
-        inputs, targets = source.batch(batch_size)
+        inputs, targets = self.source.batch(self.batch_size)
         inputs = inputs.contiguous(memory_format=torch.channels_last)
-        with torch.autocast(autocast_device, dtype=torch.bfloat16, enabled=use_bf16):
-            loss = torch.nn.functional.mse_loss(net(inputs).float(), targets)
-        optimizer.zero_grad(set_to_none=True)
+        on_cuda = self.device.startswith("cuda")
+        with torch.autocast("cuda" if on_cuda else "cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+            loss = torch.nn.functional.mse_loss(self.net(inputs).float(), targets)
+        self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        if device.startswith("cuda") and (counters["step"] + 1) % config.log_every == 0:
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+        self.optimizer.step()
+        if on_cuda and (self.counters["step"] + 1) % self.config.log_every == 0:
             # the only host synchronisation: between two of these the GPU runs ahead freely, and the
             # steps' summed time catches up here, so the seconds counter stays true at every log row
             torch.cuda.synchronize()
-        step_seconds = time.monotonic() - tick
-        if world > 1:   # every rank must stop at the same step: agree on elapsed time
-            import torch.distributed as dist
-            t = torch.tensor([step_seconds], device=device)
-            dist.all_reduce(t, op=dist.ReduceOp.MAX)
-            step_seconds = float(t)
-        counters["step"] += 1
-        counters["patches"] += batch_size * world
-        counters["seconds"] += step_seconds
-        state["running"].append(loss.detach())   # a tensor: .item() here would synchronise every step
-        val = ""
-        if is_main and (counters["step"] % config.val_every == 0 or progress() >= 1.0):
-            state["last_val"] = validate(model, val_pairs, device)
-            val = f"{state['last_val']:.3f}"
-            if publisher is not None and progress() < 1.0:
-                publisher.consider(model, counters, state["last_val"], log_path)
-        if is_main and (counters["step"] % config.log_every == 0 or val):
-            mean_loss = float(torch.stack(state["running"]).float().mean())
-            writer.writerow([counters["step"], counters["patches"], f"{counters['seconds']:.1f}", f"{lr:.3g}",
-                             f"{mean_loss:.6g}", val])
-            log_file.flush()
-            print(f"{name} step {counters['step']} patches {counters['patches']} {counters['seconds']:.0f}s "
-                  f"loss {mean_loss:.5f} lr {lr:.2g}" + (f" val {val} dB" if val else ""), flush=True)
-            state["running"] = []
-        if time.monotonic() - state["last_save"] > config.checkpoint_seconds:
-            save_state()
-            state["last_save"] = time.monotonic()
+        return lr, loss.detach(), ddp.slowest(self.ranks, time.monotonic() - tick, self.device)
 
-    model.train()
-    steps_this_run = 0
-    with StopRequest() as stop:
+    def save(self) -> None:
+        """A checkpoint: model, Adam moments, counters and every rank's patch RNG (rank 0 writes it)."""
+        rng = ddp.gather(self.ranks, {f"rank{self.ranks.rank}.{k}": v for k, v in self.source.state().items()})
+        if self.ranks.is_main:
+            save_checkpoint(self.checkpoint, self.model, self.optimizer, rng, self.counters)
+
+    def resume(self) -> None:
+        """Continue from the checkpoint in --out if there is one; otherwise a stale log.csv goes."""
+        if self.checkpoint.exists():
+            rng, self.counters = load_checkpoint(self.checkpoint, self.model, self.optimizer)
+            prefix = f"rank{self.ranks.rank}."
+            rank_rng = {k[len(prefix):]: v for k, v in rng.items() if k.startswith(prefix)}
+            if rank_rng:
+                self.source.load_state(rank_rng)
+            if self.ranks.is_main:
+                cut = _trim_log(self.log_path, self.counters["step"])
+                print(f"resuming {self.name} from step {self.counters['step']} ({self.counters['patches']} patches, "
+                      f"{self.counters['seconds']:.0f} s trained)"
+                      + (f"; {cut} log rows past the checkpoint dropped" if cut else ""), flush=True)
+        elif self.ranks.is_main and self.log_path.exists():
+            self.log_path.unlink()
+            print(f"{self.name}: no checkpoint in {self.out}, so training starts from step 0 (the old "
+                  "log was discarded).", flush=True)
+
+    def run(self, stop: StopRequest) -> None:
+        """Steps until the budget is spent, --stop-after steps were taken or a signal came; checkpoints at the end."""
+        self.model.train()
+        steps_this_run = 0
         try:
-            while progress() < 1.0 and (config.stop_after is None or steps_this_run < config.stop_after):
-                step()
+            while self.progress() < 1.0 and (self.config.stop_after is None or steps_this_run < self.config.stop_after):
+                self.step()
                 steps_this_run += 1
                 if stop.signal is not None:
                     break
         except KeyboardInterrupt:
-            save_state()
-            print(f"interrupted: checkpoint saved at step {counters['step']}; rerun the same command to resume.")
+            self.save()
+            print(f"interrupted: checkpoint saved at step {self.counters['step']}; rerun the same command to resume.")
             raise
         finally:
-            if log_file:
-                log_file.close()
-        save_state()
+            if self.log:
+                self.log.close()
+        self.save()
+
+
+def _set_threads(requested: int | None, ranks: Ranks) -> None:
+    cores = max(1, (os.cpu_count() or 1) // ranks.world)
+    if requested and requested > cores and ranks.is_main:
+        print(f"note: --threads {requested} reduced to {cores} (the cores per rank).", flush=True)
+    torch.set_num_threads(min(requested or cores, cores))
+
+
+def _new_model(config: TrainConfig, device: str) -> tuple[torch.nn.Module, weights_io.ModelCard | None]:
+    """(the network on its device, the card of its --init weights or None)."""
+    model = build_model(config)
+    init_card = _load_init(model, config.init) if config.init else None
+    model = model.to(device)
+    model = model.to(memory_format=torch.channels_last)   # oneDNN and cuDNN both run NHWC convolutions fastest
+    if device.startswith("cuda"):
+        torch.backends.cudnn.benchmark = True             # fixed patch size: pick the fastest kernels once
+    return model, init_card
+
+
+def _patch_source(config: TrainConfig, levels: list, refs: list, device: str, rank: int):
+    sampler = config.sampler if config.sampler != "auto" else ("vector" if device.startswith("cuda") else "loop")
+    source_class = VectorPatchSource if sampler == "vector" else PatchSource
+    return source_class(config.task, levels, refs, get_spec(config.train_set), config.patch, device, config.seed, rank)
+
+
+def train(config: TrainConfig) -> Path | None:
+    """Train one network (see the module's docstring); the weights' path, or None when this invocation ends
+    before the budget is spent (--stop-after) or on a rank other than 0."""
+    check_config(config)
+    ranks = ddp.ranks_from_env()
+    if ranks.is_main:
+        check_out_dir(config.out)   # an existing file as --out: one line now, not a traceback at the first write
+    levels = parse_levels(config.task, config.levels)
+    device = ddp.join(ranks, resolve_device(config.device))
+    if device == "cpu":
+        _set_threads(config.threads, ranks)
+    precision = resolve_precision(config.precision, device)
+    torch.manual_seed(config.seed)   # identical initial weights on every rank
+
+    out = Path(config.out)
+    if ranks.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+    name = config.name or f"{config.model}-{config.task}"
+    model, init_card = _new_model(config, device)
+    train_refs, held = split_holdout(config)
+    trainer = Trainer(
+        config=config, ranks=ranks, device=device, precision=precision, levels=levels, name=name, model=model,
+        optimizer=torch.optim.Adam(model.parameters(), lr=lr_at(config, 0.0)),
+        batch_size=config.batch_size or RECIPES[config.recipe][2],
+        source=_patch_source(config, levels, train_refs, device, ranks.rank),
+        val_pairs=validation_set(config, levels, held) if ranks.is_main else [],
+        out=out,
+        counters={"step": 0, "patches": 0, "seconds": 0.0, **(_init_counters(init_card, name) if init_card else {})})
+    trainer.resume()
+    trainer.net = ddp.wrap(model, ranks, device)
+    if ranks.is_main:
+        trainer.log = TrainingLog(trainer.log_path, name)
+        print(f"{name}: {precision} on {device}, batch {trainer.batch_size}, {trainer.counters['patches']}/"
+              f"{config.patches or '?'} patches", flush=True)
+        if config.publish and config.snapshot_minutes:
+            trainer.publisher = SnapshotPublisher(config, name, levels, trainer.batch_size, ranks.world, device,
+                                                  precision)
+
+    with StopRequest() as stop:
+        trainer.run(stop)
     if stop.signal is not None:
-        print(f"{signal.Signals(stop.signal).name}: checkpoint saved at step {counters['step']} "
-              f"({counters['patches']} patches); rerun the same command to resume.", flush=True)
+        print(f"{signal.Signals(stop.signal).name}: checkpoint saved at step {trainer.counters['step']} "
+              f"({trainer.counters['patches']} patches); rerun the same command to resume.", flush=True)
         raise KeyboardInterrupt
-    if world > 1:
-        check_replicas(model, rank, world, counters["step"])
-    if progress() < 1.0:
-        if is_main:
-            print(f"paused at step {counters['step']} (--stop-after); rerun the same command to continue.")
+    if ranks.world > 1:
+        ddp.check_replicas(model, ranks.rank, ranks.world, trainer.counters["step"])
+    if trainer.progress() < 1.0:
+        if ranks.is_main:
+            print(f"paused at step {trainer.counters['step']} (--stop-after); rerun the same command to continue.")
         return None
-    if not is_main:
+    if not ranks.is_main:
         return None
-    last_val = state["last_val"] if state["last_val"] is not None else validate(model, val_pairs, device)
-    card = make_card(config, model, counters, levels, batch_size, world, device, precision, name, last_val)
-    return publish_final(config, model, card, out, log_path)
+    last_val = trainer.last_val if trainer.last_val is not None else validate(model, trainer.val_pairs, device)
+    card = make_card(config, model, trainer.counters, levels, trainer.batch_size, ranks.world, device, precision,
+                     name, last_val)
+    return publish_final(config, model, card, out, trainer.log_path)
