@@ -1,4 +1,4 @@
-"""The benchmark sets: one `DatasetSpec` each, with the checksum files it is made of.
+"""The benchmark sets: one `DatasetSpec` each, with the checksum files it is made of, and those lists read.
 
 A new dataset is one entry in `SPECS` plus one `checksums/<name>.tsv`
 (`relpath<TAB>sha256<TAB>url`, sha256 `-` when it is not yet known).
@@ -9,6 +9,8 @@ from __future__ import annotations
 import difflib
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 from redbench.core.errors import UserError
 from redbench.core.names import is_printable, printable_name
@@ -116,3 +118,42 @@ def get_spec(name: str) -> DatasetSpec:
     hint = f" Did you mean '{close[0]}'?" if close else ""
     raise UserError(f"unknown dataset '{name}'.{hint} Known: {', '.join(sorted(SPECS))}, or dir:PATH for a folder "
                     f"of your own images.")
+
+
+# The checksum lists: one line per file of a set (relpath, sha256 or '-', url), the images every run evaluates.
+CHECKSUM_DIR = Path(__file__).parent / "checksums"
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    relpath: str
+    sha256: str | None   # None: not yet known, used unverified
+    url: str
+
+    @property
+    def stem(self) -> str:
+        return Path(self.relpath).stem
+
+
+@lru_cache(maxsize=None)
+def read_checksums(name: str) -> tuple[FileEntry, ...]:
+    """The entries of datasets/checksums/<name>.tsv (relpath, sha256 or '-', url)."""
+    entries = []
+    with open(CHECKSUM_DIR / f"{name}.tsv") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            rel, sha, url = line.rstrip("\n").split("\t")
+            entries.append(FileEntry(rel, None if sha == "-" else sha, url))
+    return tuple(entries)
+
+
+def image_count(name: str) -> int | None:
+    """How many images the dataset has: the entries of its checksum lists, which are the images every run
+    evaluates. None for a folder of the user's own images (its files may change) and for an unknown name."""
+    if name.startswith(FOLDER_PREFIX):
+        return None
+    spec = SPECS.get(name)
+    if spec is None:
+        return None
+    return sum(len(read_checksums(checksum_file)) for checksum_file in spec.checksum_files)

@@ -28,25 +28,14 @@ from redbench.core.errors import UserError
 from redbench.core.hashing import file_sha256
 from redbench.core.names import printable_name
 
-from redbench.datasets.catalog import FOLDER_PREFIX, SPECS, DatasetSpec, get_spec
+from redbench.datasets import catalog
+from redbench.datasets.catalog import DatasetSpec, FileEntry, get_spec, read_checksums
 
 DATA_ENV = "REDBENCH_DATA_DIR"
 CACHE_ENV = "REDBENCH_CACHE"
 DATA_URL_ENV = "REDBENCH_DATA_URL"
-CHECKSUM_DIR = Path(__file__).parent / "checksums"
 DOWNLOAD_RETRIES = 3
 IMAGE_SUFFIXES = (".png", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg")
-
-
-@dataclass(frozen=True)
-class FileEntry:
-    relpath: str
-    sha256: str | None   # None: not yet known, used unverified
-    url: str
-
-    @property
-    def stem(self) -> str:
-        return Path(self.relpath).stem
 
 
 @dataclass(frozen=True)
@@ -57,24 +46,11 @@ class ImageRef:
     sha256: str | None
 
 
-@lru_cache(maxsize=None)
-def read_checksums(name: str) -> tuple[FileEntry, ...]:
-    """The entries of datasets/checksums/<name>.tsv (relpath, sha256 or '-', url)."""
-    entries = []
-    with open(CHECKSUM_DIR / f"{name}.tsv") as fh:
-        for line in fh:
-            if not line.strip():
-                continue
-            rel, sha, url = line.rstrip("\n").split("\t")
-            entries.append(FileEntry(rel, None if sha == "-" else sha, url))
-    return tuple(entries)
-
-
 @lru_cache(maxsize=1)
 def registry() -> tuple[dict[str, str | None], dict[str, str]]:
     """pooch's registry from every checksum file: ({relpath: 'sha256:<hex>' or None}, {relpath: url})."""
     hashes, urls = {}, {}
-    for tsv in sorted(CHECKSUM_DIR.glob("*.tsv")):
+    for tsv in sorted(catalog.CHECKSUM_DIR.glob("*.tsv")):
         for entry in read_checksums(tsv.stem):
             hashes[entry.relpath] = f"sha256:{entry.sha256}" if entry.sha256 else None
             urls[entry.relpath] = entry.url
@@ -256,17 +232,6 @@ def dataset_files(name: str, data_dir_option: str | None = None, download: bool 
     entries = [entry for checksum_file in spec.checksum_files for entry in read_checksums(checksum_file)]
     paths = locate_all(spec.name, entries, mirror, download)
     return [ImageRef(spec.name, entry.stem, str(path), entry.sha256) for entry, path in zip(entries, paths)]
-
-
-def image_count(name: str) -> int | None:
-    """How many images the dataset has: the entries of its checksum lists, which are the images every run
-    evaluates. None for a folder of the user's own images (its files may change) and for an unknown name."""
-    if name.startswith(FOLDER_PREFIX):
-        return None
-    spec = SPECS.get(name)
-    if spec is None:
-        return None
-    return sum(len(read_checksums(checksum_file)) for checksum_file in spec.checksum_files)
 
 
 def worker_path(dataset: str, image: str, path: str) -> str:

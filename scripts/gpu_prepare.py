@@ -29,7 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 from redbench.core.atomic import copy_atomic  # noqa: E402
 from redbench.datasets.catalog import get_spec  # noqa: E402
-from redbench.datasets.fetch import data_dir, read_checksums  # noqa: E402
+from redbench.datasets.catalog import read_checksums  # noqa: E402
+from redbench.datasets.fetch import data_dir  # noqa: E402
 from redbench.core.errors import UserError  # noqa: E402
 from redbench.training.campaign import load_plan  # noqa: E402
 from redbench.training.validation import VAL_SET  # noqa: E402

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from redbench.datasets.catalog import SPECS, get_spec
-from redbench.datasets.fetch import CHECKSUM_DIR, dataset_files, fetcher, read_checksums
+from redbench.datasets.catalog import CHECKSUM_DIR, read_checksums
+from redbench.datasets.fetch import dataset_files, fetcher
 from redbench.datasets.images import ground_truth, read_image
 from redbench.core.errors import UserError
 

@@ -19,6 +19,7 @@ from PIL import Image
 
 from redbench.core.errors import UserError
 from redbench.datasets import fetch
+from redbench.datasets import catalog
 from redbench.datasets.catalog import SPECS, DatasetSpec
 from redbench.datasets.fetch import dataset_files
 
@@ -93,7 +94,7 @@ def _clear_lists():
 def served(tmp_path, monkeypatch, no_retry_wait):
     """A `tiny` dataset whose only source is a local server; an empty cache of this test's own."""
     mirror = _write_tiny_mirror(tmp_path)
-    monkeypatch.setattr(fetch, "CHECKSUM_DIR", tmp_path / "checksums")
+    monkeypatch.setattr(catalog, "CHECKSUM_DIR", tmp_path / "checksums")
     monkeypatch.setitem(SPECS, TINY, DatasetSpec(TINY, "three small test images", (TINY,), ("denoise",)))
     monkeypatch.setenv("REDBENCH_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("REDBENCH_DATA_DIR", raising=False)

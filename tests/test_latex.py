@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from redbench.core.names import file_label
-from redbench.datasets.fetch import image_count
+from redbench.datasets.catalog import image_count
 from redbench.evaluation.table_latex import COLUMN, FOOTNOTESIZE, LAYOUTS, PAGE, SMALL, arrangement, font_for, grids
 from redbench.evaluation.table_latex import latex_files
 from redbench.evaluation.tables import build_single_vs_separate, build_table

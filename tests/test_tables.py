@@ -271,7 +271,7 @@ def test_paper_view_has_the_papers_columns_ours_beside_the_published(rows):
 
 def test_set_sizes_come_from_the_checksum_lists():
     from redbench.evaluation.coverage import set_sizes
-    from redbench.datasets.fetch import image_count, read_checksums
+    from redbench.datasets.catalog import image_count, read_checksums
     assert image_count('set14') == len(read_checksums('set14')) == 14
     assert image_count('bsd300-train') == 300 and image_count('bsd200-half') == 200
     assert image_count('dir:/somewhere') is None and image_count('no-such-set') is None

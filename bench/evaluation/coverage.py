@@ -9,7 +9,7 @@ most images any method has at any level in the rows given.
 from __future__ import annotations
 
 import pandas as pd
-from redbench.datasets.fetch import image_count
+from redbench.datasets.catalog import image_count
 
 
 def set_sizes(rows: pd.DataFrame) -> dict[str, int]:

@@ -43,7 +43,7 @@ class Cell:
 def expected_images(dataset: str) -> int:
     """How many images the set has, from its checksum list (the data layer's own record)."""
     from redbench.datasets.catalog import get_spec
-    from redbench.datasets.fetch import read_checksums
+    from redbench.datasets.catalog import read_checksums
     return sum(len(read_checksums(name)) for name in get_spec(dataset).checksum_files)
 
 
