@@ -154,7 +154,7 @@ def _train_flag_tables() -> tuple[dict, dict, dict]:
                           f"at least {weights_io.SHIP_MARGIN_DB} dB higher",
     }
     choices = {"sampler": ("auto", "loop", "vector"), "recipe": tuple(RECIPES), "precision": PRECISIONS,
-               "weights_dtype": ("float16", "float32"), "task": TASKS, "device": ("auto", "cpu", "cuda"),
+               "weights_dtype": ("float16", "float32"), "task": TASKS, "device": DEVICES,
                "skip": ("red", "he", "none"), "train_set": tuple(sorted(SPECS))}
     types = {"lr": float, "minutes": float, "iters": int, "patches": int, "batch_size": int, "threads": int,
              "stop_after": int, "snapshot_minutes": float}
@@ -164,12 +164,13 @@ def _train_flag_tables() -> tuple[dict, dict, dict]:
 def _train_flags(p) -> None:
     from dataclasses import fields
 
+    from redbench.training.campaign import TARGETS
     from redbench.training.config import TrainConfig
     helps, choices, types = _train_flag_tables()
     plan = p.add_argument_group("training plan", "work through a plan (TOML) instead of training one network")
     plan.add_argument("--plan", metavar="TOML", help="the plan, e.g. campaign/plan.toml")
     plan.add_argument("--status", action="store_true", help="print the plan's progress and exit")
-    plan.add_argument("--target", choices=("cpu", "gpu"), default=PLAN_DEFAULTS["target"], help="whose budgets to use")
+    plan.add_argument("--target", choices=TARGETS, default=PLAN_DEFAULTS["target"], help="whose budgets to use")
     plan.add_argument("--nice", type=int, default=PLAN_DEFAULTS["nice"],
                       help="scheduling niceness (19 = lowest priority)")
     plan.add_argument("--work-dir", metavar="DIR", help="folder of the in-progress checkpoints (default: the plan's)")

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from redbench.core.checks import INT64_MAX, INT64_MIN, check_number, check_out_dir
 from redbench.evaluation.cluster import backend_context, interrupt_on_signals
-from redbench.core.defaults import LEVEL_NAME
+from redbench.core.defaults import DEVICES, LEVEL_NAME
 from redbench.core.degradations import Degradation, make_degradation, noise_seed
 from redbench.core.errors import UserError
 from redbench.evaluation.rows import ResultStore, row_image, row_key
@@ -213,7 +213,7 @@ def check_image_sizes(task: str, levels: list, refs: list) -> None:
 def network_device(config: RunConfig) -> str:
     """config.device resolved, where a method of the run uses torch; 'cpu' otherwise (no CUDA check needed)."""
     from redbench.methods.torch_inference import resolve_device
-    if config.device not in ("auto", "cpu", "cuda"):
+    if config.device not in DEVICES:
         return resolve_device(config.device)   # the one-line error
     if config.device == "cpu" or not any(load_method(name, config.task).uses_torch for name in config.methods):
         return "cpu"
