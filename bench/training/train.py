@@ -35,7 +35,7 @@ from redbench.training.ddp import Ranks
 from redbench.training.patches import PatchSource
 from redbench.training.precision import resolve_precision
 from redbench.training.publishing import SnapshotPublisher, make_card, publish_final
-from redbench.training.validation import split_holdout, validate, validation_set
+from redbench.training.validation import split_holdout, validate, validation_crop, validation_set
 from redbench.training.vector_patches import VectorPatchSource
 
 
@@ -297,7 +297,7 @@ def train(config: TrainConfig) -> Path | None:
         optimizer=torch.optim.Adam(model.parameters(), lr=lr_at(config, 0.0)),
         batch_size=config.batch_size or RECIPES[config.recipe][2],
         source=_patch_source(config, levels, train_refs, device, ranks.rank),
-        val_pairs=validation_set(config, levels, held) if ranks.is_main else [],
+        val_pairs=validation_set(config, levels, held, validation_crop(model)) if ranks.is_main else [],
         out=out,
         counters={"step": 0, "patches": 0, "seconds": 0.0, **(_init_counters(init_card, name) if init_card else {})})
     trainer.resume()

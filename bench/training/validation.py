@@ -10,6 +10,7 @@ from redbench.core.metrics import psnr
 from redbench.datasets.catalog import get_spec
 from redbench.datasets.fetch import dataset_files
 from redbench.datasets.images import ground_truth
+from redbench.methods.red_network import StridedConfig
 from redbench.methods.torch_inference import apply_network
 from redbench.training.config import TrainConfig
 
@@ -35,10 +36,15 @@ def split_holdout(config: TrainConfig) -> tuple[list, list]:
     return train_refs, held
 
 
-def validation_set(config: TrainConfig, levels: list, held: list) -> list[tuple[np.ndarray, np.ndarray, object]]:
+def validation_crop(model: torch.nn.Module) -> int:
+    """The side of the validation crops: VAL_CROP, or the one input size a fixed-size network takes (Figure 3(a))."""
+    return model.config.input_size if isinstance(model.config, StridedConfig) else VAL_CROP
+
+
+def validation_set(config: TrainConfig, levels: list, held: list, crop: int) -> list[tuple]:
+    """(target, degraded input, degradation) per held-out image and level, on centre crops of side `crop`."""
     spec = get_spec(VAL_SET)
     pairs = []
-    crop = 243 if config.model.startswith("strided") else VAL_CROP   # strided nets need 3^5 inputs
     for i, ref in enumerate(held):
         clean = ground_truth(ref.path, spec)
         h, w = clean.shape
