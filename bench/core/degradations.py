@@ -63,6 +63,14 @@ class GaussianNoise:
         return np.clip(noisy, 0, 255) if self.clip else noisy
 
 
+def noisy_batch(clean, sigmas, generator):
+    """Training's Gaussian noise, the torch twin of GaussianNoise.apply for a batch on its device: clean (N, 1, H, W,
+    0..1 scale) plus standard normal noise from `generator` times each patch's sigma (N values, 0..1 scale)."""
+    import torch   # only training needs torch here
+    noise = torch.randn(clean.shape, generator=generator, device=clean.device)
+    return clean + noise * sigmas.view(-1, 1, 1, 1)
+
+
 @dataclass(frozen=True)
 class BicubicSR:
     """Bicubic down then up by `scale` (MATLAB imresize, float), the SRCNN/RED-Net SR input."""

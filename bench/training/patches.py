@@ -17,7 +17,7 @@ import torch
 from redbench.datasets.catalog import DatasetSpec
 from redbench.datasets.fetch import ImageRef
 from redbench.datasets.images import ground_truth
-from redbench.core.degradations import BicubicSR
+from redbench.core.degradations import BicubicSR, noisy_batch
 from redbench.core.dihedral import dihedral
 from redbench.core.errors import UserError
 
@@ -76,8 +76,7 @@ class PatchSource:
             input_batch = torch.stack(inputs).unsqueeze(1)
         else:
             sigmas = torch.tensor([float(self.levels[i]) / 255.0 for i in level_ids], device=self.device)
-            noise = torch.randn(target_batch.shape, generator=self.noise_generator, device=self.device)
-            input_batch = target_batch + noise * sigmas.view(-1, 1, 1, 1)
+            input_batch = noisy_batch(target_batch, sigmas, self.noise_generator)
         return input_batch.contiguous(), target_batch.contiguous()
 
     def state(self) -> dict[str, torch.Tensor]:

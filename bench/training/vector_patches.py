@@ -17,7 +17,7 @@ import torch
 from redbench.datasets.catalog import DatasetSpec
 from redbench.datasets.fetch import ImageRef
 from redbench.datasets.images import ground_truth
-from redbench.core.degradations import BicubicSR
+from redbench.core.degradations import BicubicSR, noisy_batch
 from redbench.core.errors import UserError
 
 SR_CROP = 12   # SR images are cropped to a multiple of 12 so every scale 2/3/4 divides them
@@ -89,8 +89,7 @@ class VectorPatchSource:
         if self.task == "sr":
             return pair[:, 0:1].contiguous(), pair[:, 1:2].contiguous()
         target = pair.contiguous()
-        noise = torch.randn(target.shape, generator=g, device=dev)
-        return (target + noise * self.sigmas[level].view(-1, 1, 1, 1)).contiguous(), target
+        return noisy_batch(target, self.sigmas[level], g).contiguous(), target
 
     def state(self) -> dict[str, torch.Tensor]:
         return {"rng.vector": self.generator.get_state().cpu()}
