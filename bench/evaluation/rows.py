@@ -59,6 +59,12 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
+def _insert(conflict: str) -> str:
+    """The one INSERT of a row (its key, values and write time); `conflict`: 'OR IGNORE' or 'OR REPLACE'."""
+    columns = STORE_KEY + VALUES + ["written"]
+    return f"INSERT {conflict} INTO rows ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
 def row_image(ref) -> str:
     """The `image` of a row made from `ref` (an ImageRef): the file's name in a listed dataset, whose checksum
     list pins each file's content; `<name>@<sha256[:12]>` in a folder of the user's own images (dir:PATH), so a
@@ -216,8 +222,7 @@ class ResultStore:
                 unkeyed += 1      # a half line or a mangled key: nothing to attach it to, it is recomputed
                 continue
             rows.append(tuple(row[c] for c in STORE_KEY + VALUES) + (now,))
-        self.db.executemany(f"INSERT OR IGNORE INTO rows ({', '.join(STORE_KEY + VALUES)}, written) "
-                            f"VALUES ({', '.join('?' * (len(STORE_KEY) + len(VALUES) + 1))})", rows)
+        self.db.executemany(_insert("OR IGNORE"), rows)
         unrecorded = sum(1 for r in rows if r[4] == UNRECORDED)
         note = f"imported {len(rows)} rows from {self.csv_path} into {self.db_path}"
         if unrecorded:
@@ -246,8 +251,7 @@ class ResultStore:
         before = self.db.total_changes
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            self.db.executemany(f"INSERT OR IGNORE INTO rows ({', '.join(STORE_KEY + VALUES)}, written) "
-                                f"VALUES ({', '.join('?' * (len(STORE_KEY) + len(VALUES) + 1))})", rows)
+            self.db.executemany(_insert("OR IGNORE"), rows)
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
@@ -259,9 +263,7 @@ class ResultStore:
         values = tuple(row.get(c) if c == "device" else row[c] for c in STORE_KEY + VALUES)
         values = values[:5] + (float(values[5]), int(values[6]), int(_bool(values[7]))) + values[8:]
         try:
-            self.db.execute(f"INSERT OR REPLACE INTO rows ({', '.join(STORE_KEY + VALUES)}, written) "
-                            f"VALUES ({', '.join('?' * (len(STORE_KEY) + len(VALUES) + 1))})",
-                            values + (time.time(),))
+            self.db.execute(_insert("OR REPLACE"), values + (time.time(),))
         except sqlite3.Error as exc:
             raise UserError(f"cannot write a row to {self.db_path} ({exc}); the rows written so far are kept: "
                             f"{_fix(exc)}, then rerun.") from None
