@@ -288,10 +288,11 @@ def fill_cache(names: list[str], data_dir_option: str | None = None, progress: b
                 if target.is_file():
                     _verify(target, entry)
                     report.cached += 1
-                elif mirror is not None and (mirror / entry.relpath).is_file():
-                    _verify(mirror / entry.relpath, entry)
+                    continue
+                found = _local(entry, mirror)   # locate's order: the mirror's file, or else downloaded below
+                if found is not None:
                     target.parent.mkdir(parents=True, exist_ok=True)
-                    copy_atomic(mirror / entry.relpath, target)
+                    copy_atomic(found, target)
                     report.copied += 1
                 else:
                     pending.append(entry)
