@@ -204,10 +204,3 @@ def unpack_rows(results: Path, results_root: Path) -> dict[str, int]:
         finally:
             store.close()
     return merged
-
-
-def read_member(archive: Path, name: str) -> bytes:
-    for member, data in _members(archive):
-        if member == name:
-            return data
-    raise KeyError(name)
