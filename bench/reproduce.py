@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from redbench.core.defaults import DATASETS, PAPER_LEVELS
@@ -70,8 +71,8 @@ def network_runs(data_dir: str | None, datasets: list[str] | None = None) -> lis
     from redbench.evaluation.runner import load_method
     out = []
     for label, config in evaluation_runs(data_dir):
-        config.methods = [m for m in config.methods if load_method(m, config.task).uses_torch]
-        config.datasets = [d for d in config.datasets if datasets is None or d in datasets]
+        config = replace(config, methods=[m for m in config.methods if load_method(m, config.task).uses_torch],
+                         datasets=[d for d in config.datasets if datasets is None or d in datasets])
         if config.methods and config.datasets:
             out.append((label, config))
     return out
@@ -90,11 +91,10 @@ def reproduce(jobs: int = 0, data_dir: str | None = None, train: bool = True, fo
         if not train:
             raise UserError(f"experiment {exp.name} has no stored log; run without --no-train to train it.")
         _say(f"training experiment {exp.name}")
-        run_experiment(exp, data_dir, scale=budget_scale)
+        run_experiment(exp, data_dir, scale=budget_scale, device=device)
     runs = network_runs(data_dir, datasets) if networks_only else evaluation_runs(data_dir)
     for label, config in runs:
-        config.jobs, config.data_dir, config.backend, config.scheduler = jobs, data_dir, backend, scheduler
-        config.device = device
+        config = replace(config, jobs=jobs, data_dir=data_dir, backend=backend, scheduler=scheduler, device=device)
         _say(f"evaluating {label}: {','.join(config.methods)} on {','.join(config.datasets)}")
         totals = run(config, argv or [], progress=sys.stderr.isatty() if progress is None else progress,
                      command=command)
