@@ -366,7 +366,7 @@ def trained_defaults(task: str, levels: list, names: list[str], notes: list[str]
         except UserError as exc:
             notes.append(f"note: default method {name} left out: {exc}")
             continue
-        cardless = [getattr(method, "missing_card", lambda level: None)(lvl) for lvl in missing]
+        cardless = [method.missing_card(lvl) for lvl in missing]
         if any(cardless):
             notes.append(f"note: default method {name} left out: {next(c for c in cardless if c)}")
             continue

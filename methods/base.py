@@ -94,6 +94,14 @@ class Method:
         self.device = device
         return self
 
+    def cards(self) -> list:
+        """The model cards of the networks behind this method (run.json records them); none for a classical one."""
+        return []
+
+    def missing_card(self, level) -> str | None:
+        """Why `level` has no network, when the reason is a lost model card (a one-line error); None otherwise."""
+        return None
+
 
 def _module(cls: type) -> str:
     """The class's module as digests name it: without the 'redbench.' of the package namespace, so results

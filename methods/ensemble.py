@@ -27,6 +27,12 @@ class SelfEnsemble(Method):
     def trained_levels(self):
         return self.inner.trained_levels()
 
+    def cards(self) -> list:
+        return self.inner.cards()
+
+    def missing_card(self, level) -> str | None:
+        return self.inner.missing_card(level)
+
     def on_device(self, device: str) -> "SelfEnsemble":
         self.inner.on_device(device)
         self.device = device

@@ -89,7 +89,7 @@ def needed_weights(call: str, plan_path: str, datasets: list[str] | None, data_d
     for _, config in network_runs(data_dir, datasets):
         for method in config.methods:
             found = load_method(method, config.task)
-            names |= {card.name for card in getattr(getattr(found, "inner", found), "cards")()}
+            names |= {card.name for card in found.cards()}
     return names
 
 

@@ -164,9 +164,9 @@ def prepare(config: RunConfig) -> Plan:
         untrained += [(name, level, method.trained_levels()) for level in untrained_levels(method, config.levels)]
     for name, level, _ in untrained:   # a level whose weights lost their card: say so, not "never trained"
         method = load_method(name, config.task)
-        missing = getattr(getattr(method, "inner", method), "missing_card", None)
-        if missing is not None and missing(level):
-            raise UserError(missing(level))
+        missing = method.missing_card(level)
+        if missing:
+            raise UserError(missing)
     if untrained and not config.allow_untrained_levels:
         name, level, trained = untrained[0]
         what = LEVEL_NAME[config.task]
@@ -255,10 +255,10 @@ def _weights_record(config: RunConfig, prepared: Plan) -> dict:
     for name in config.methods:
         record = {"by_level": {f"{level:g}": prepared.weights[(name, level)] for level in config.levels}}
         method = load_method(name, config.task)
-        cards = getattr(getattr(method, "inner", method), "cards", None)
-        if cards is not None:
+        cards = method.cards()
+        if cards:
             record["cards"] = [{"weights": card.name, "sha256": card.sha256, "levels": card.levels,
-                                "budget": card.budget, "iterations": card.iterations} for card in cards()]
+                                "budget": card.budget, "iterations": card.iterations} for card in cards]
         weights[name] = record
     return weights
 
