@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 
 from redbench.core.checks import INT64_MAX, INT64_MIN, check_number, check_out_dir
@@ -131,7 +131,7 @@ def restore_and_score(method, item: WorkItem) -> dict:
 
 
 @dataclass
-class Plan:
+class RunPlan:
     """Everything checked before any work starts: methods, the weights of each (method, level), the images."""
     weights: dict          # (method, level) -> weights_id
     refs: dict             # dataset -> [ImageRef]
@@ -140,7 +140,7 @@ class Plan:
     device: str = "cpu"    # where the torch methods run, resolved from RunConfig.device
 
 
-def prepare(config: RunConfig) -> Plan:
+def plan_run(config: RunConfig) -> RunPlan:
     """Check every input (methods, levels, datasets) and instantiate each method once in the parent, so
     weights problems surface before any work and every row is keyed by the weights that will make it."""
     from redbench.datasets.catalog import get_spec
@@ -183,7 +183,7 @@ def prepare(config: RunConfig) -> Plan:
         check_image_sizes(config.task, config.levels, refs[dataset])
         digests[dataset] = dataset_record(get_spec(dataset), refs[dataset])
     threads = max(1, (os.cpu_count() or 1) // resolve_jobs(config.jobs))
-    return Plan(weights, refs, digests, threads, network_device(config))
+    return RunPlan(weights, refs, digests, threads, network_device(config))
 
 
 def min_image_side(task: str, level) -> int:
@@ -220,16 +220,16 @@ def network_device(config: RunConfig) -> str:
     return resolve_device(config.device)
 
 
-def plan(config: RunConfig, prepared: Plan, done: set) -> list[WorkItem]:
+def pending_items(config: RunConfig, run_plan: RunPlan, done: set) -> list[WorkItem]:
     """The work items whose rows (with the installed weights) are not in `done`."""
     items = []
-    for dataset, refs in prepared.refs.items():
+    for dataset, refs in run_plan.refs.items():
         for method in config.methods:
             for level in config.levels:
                 for ref in refs:
                     item = WorkItem(config.task, dataset, row_image(ref), ref.path, method, level, config.seed,
-                                    config.clip_noise, threads=prepared.threads,
-                                    weights=prepared.weights[(method, level)], device=prepared.device,
+                                    config.clip_noise, threads=run_plan.threads,
+                                    weights=run_plan.weights[(method, level)], device=run_plan.device,
                                     save_dir=config.save_images)
                     if row_key(asdict(item)) not in done or (config.save_images and not image_saved(item)):
                         items.append(item)
@@ -249,11 +249,11 @@ def resolve_jobs(jobs: int, items: int | None = None) -> int:
     return max(1, min(jobs if jobs > 0 else cores, cores, items if items is not None else cores))
 
 
-def _weights_record(config: RunConfig, prepared: Plan) -> dict:
+def _weights_record(config: RunConfig, run_plan: RunPlan) -> dict:
     """run.json: per method the weights id at each level, and the model card where there is one."""
     weights = {}
     for name in config.methods:
-        record = {"by_level": {f"{level:g}": prepared.weights[(name, level)] for level in config.levels}}
+        record = {"by_level": {f"{level:g}": run_plan.weights[(name, level)] for level in config.levels}}
         method = load_method(name, config.task)
         cards = method.cards()
         if cards:
@@ -263,12 +263,12 @@ def _weights_record(config: RunConfig, prepared: Plan) -> dict:
     return weights
 
 
-def _device_record(config: RunConfig, prepared: Plan) -> dict:
+def _device_record(config: RunConfig, run_plan: RunPlan) -> dict:
     """run.json: the device asked for and the one the networks ran on, by name."""
-    record = {"requested": config.device, "networks_on": prepared.device}
-    if prepared.device != "cpu":
+    record = {"requested": config.device, "networks_on": run_plan.device}
+    if run_plan.device != "cpu":
         from redbench.methods.torch_inference import device_name
-        record["name"] = device_name(prepared.device)
+        record["name"] = device_name(run_plan.device)
     return record
 
 
@@ -311,8 +311,8 @@ def run(config: RunConfig, argv: list[str], progress: bool = True, command: str 
     `notes` (e.g. default methods left out) are printed once the input checks have passed."""
     out = check_out_dir(config.out)
     if config.save_images:
-        config.save_images = str(check_out_dir(config.save_images, "--save-images").resolve())
-    prepared = prepare(config)
+        config = replace(config, save_images=str(check_out_dir(config.save_images, "--save-images").resolve()))
+    run_plan = plan_run(config)
     for note in notes:
         print(note, file=sys.stderr)
     store = ResultStore(out)
@@ -324,8 +324,8 @@ def run(config: RunConfig, argv: list[str], progress: bool = True, command: str 
             examples = "; ".join(str(bad) for bad in invalid[:3]) + ("; ..." if len(invalid) > 3 else "")
             print(f"{len(invalid)} stored {config.task} rows in {store.db_path} have missing or out-of-range values "
                   f"and are not used (those this run covers are computed again): {examples}", file=sys.stderr)
-        items = plan(config, prepared, {row_key(row) for row in valid})
-        cells = len(config.methods) * len(config.levels) * sum(len(r) for r in prepared.refs.values())
+        items = pending_items(config, run_plan, {row_key(row) for row in valid})
+        cells = len(config.methods) * len(config.levels) * sum(len(r) for r in run_plan.refs.values())
         reused = cells - len(items)
         print(f"{len(items)} restorations to run, {reused} rows reused from {store.db_path}", file=sys.stderr)
         start = time.time()
@@ -339,15 +339,15 @@ def run(config: RunConfig, argv: list[str], progress: bool = True, command: str 
         if config.tables:
             from redbench.evaluation.folder_tables import write_folder_tables
             current = {(config.task, name, float(level)): (weights, config.seed, config.clip_noise)
-                       for (name, level), weights in prepared.weights.items()}
+                       for (name, level), weights in run_plan.weights.items()}
             # the one writer and row rule of every table (reproduce uses it too): rows of weights no longer
             # installed stay in the store but never reach a table, and a cell shows one seed and clip setting
             written = write_folder_tables(out, store.frame(), current)
     finally:
         store.close()
     # a rerun that computed nothing keeps run.json of the run that made the rows (runs.jsonl gets both)
-    write_run_json(out / "run.json", asdict(config), prepared.digests, _weights_record(config, prepared), totals,
-                   argv, keep_existing=computed == 0, command=command, device=_device_record(config, prepared))
+    write_run_json(out / "run.json", asdict(config), run_plan.digests, _weights_record(config, run_plan), totals,
+                   argv, keep_existing=computed == 0, command=command, device=_device_record(config, run_plan))
     totals["tables"] = [str(p) for p in written]
     return totals
 
