@@ -161,8 +161,9 @@ def test_sigterm_checkpoints_and_resume_trims_the_log(mirror, tmp_path):
 def test_default_methods_leave_out_networks_not_yet_trained(monkeypatch):
     from redbench import cli
     from redbench.methods import registry
+    from redbench.methods.base import Method
 
-    class Fake:
+    class Fake(Method):
         def __init__(self, levels):
             self.levels = levels
 
