@@ -28,9 +28,9 @@ from redbench.core.weights_id import format_weights_id
 from redbench.datasets.catalog import get_spec
 from redbench.methods import weights as weights_io
 from redbench.methods.torch_inference import resolve_device
+from redbench.training import ddp
 from redbench.training.checkpoint import load_checkpoint, save_checkpoint
 from redbench.training.config import RECIPES, TrainConfig, build_model, check_config, lr_at
-from redbench.training import ddp
 from redbench.training.ddp import Ranks
 from redbench.training.patches import PatchSource
 from redbench.training.precision import resolve_precision
@@ -142,7 +142,7 @@ class Trainer:
     publisher: SnapshotPublisher | None = None
     last_val: float | None = None
     losses: list = field(default_factory=list)   # since the last log row; tensors, as .item() would synchronise
-    last_save: float = field(default_factory=time.monotonic)
+    last_save: float = 0.0                # time.monotonic() of the last checkpoint (or of the first step)
 
     @property
     def checkpoint(self) -> Path:
@@ -231,7 +231,7 @@ class Trainer:
     def run(self, stop: StopRequest) -> None:
         """Steps until the budget is spent, --stop-after steps were taken or a signal came; checkpoints at the end."""
         self.model.train()
-        steps_this_run = 0
+        self.last_save, steps_this_run = time.monotonic(), 0
         try:
             while self.progress() < 1.0 and (self.config.stop_after is None or steps_this_run < self.config.stop_after):
                 self.step()
