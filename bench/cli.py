@@ -120,7 +120,6 @@ def _train_flag_tables() -> tuple[dict, dict, dict]:
     as they name the models, recipes and datasets)."""
     from redbench.core.defaults import TASKS
     from redbench.datasets.catalog import SPECS
-    from redbench.methods import weights as weights_io
     from redbench.methods.architectures import TRAINING_MODELS
     from redbench.training.config import RECIPES
     from redbench.training.precision import PRECISIONS
@@ -150,8 +149,9 @@ def _train_flag_tables() -> tuple[dict, dict, dict]:
         "snapshot_minutes": "with --publish: publish an improving snapshot this often while training",
         "weights_dtype": "storage of saved weights (float16 changes PSNR by < 0.005 dB)",
         "stop_after": "end this invocation after N steps, checkpointed (rerun to continue)",
-        "ship_if_better": f"with --publish: replace an installed network of the same name only if this one validates "
-                          f"at least {weights_io.SHIP_MARGIN_DB} dB higher",
+        "ship_if_better": "with --publish: replace an installed network of the same name only if this one is better "
+                          "on the held-out images at full size by more than the half-width of the 95%% interval of "
+                          "the gain",
     }
     choices = {"sampler": ("auto", "loop", "vector"), "recipe": tuple(RECIPES), "precision": PRECISIONS,
                "weights_dtype": ("float16", "float32"), "task": TASKS, "device": DEVICES,

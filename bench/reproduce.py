@@ -14,7 +14,8 @@ from pathlib import Path
 from redbench.core.defaults import DATASETS, PAPER_LEVELS
 from redbench.core.errors import UserError
 from redbench.reporting.released import FOLDER as RELEASED_FOLDER
-from redbench.reporting.report_figures import NOISE_NET, ROOT, figure_notes, make_figures, runnable_methods
+from redbench.reporting.report_figures import (NOISE_NET, ROOT, figure_notes, make_figures, runnable_methods,
+                                              with_headline_figure)
 from redbench.evaluation.runner import RunConfig, run
 
 SIGMAS, SCALES = list(PAPER_LEVELS["denoise"]), list(PAPER_LEVELS["sr"])
@@ -126,7 +127,7 @@ def write_report(data_dir: str | None = None, force_figures: bool = False) -> Pa
         ROOT / "reproduce", figures=tuple(Figure(title, path, notes.get(title, "")) for title, path in paths.items()),
         commands=COMMANDS,
         experiments=load_experiment_cards(ROOT / "experiments", [e.name for e in EXPERIMENTS]))
-    report = render_report(report_input, ROOT / "REPORT.md")
+    report = render_report(with_headline_figure(report_input), ROOT / "REPORT.md")
     _say(f"report: {report}")
     return report
 

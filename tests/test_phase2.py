@@ -1,6 +1,5 @@
 """The second training phase: a plan entry that continues the installed network of its name ships only if the
 ship rule says so (tests/test_ship_rule.py); the authors' 128-map RED30 trains from a plan and loads from its card."""
-import json
 
 import pytest
 import torch

@@ -1,6 +1,5 @@
 """`redbench restore` and `eval --save-images` (issue 23): a colour JPEG and a gray PNG give the expected files,
 --add-noise / --downscale give exactly eval's rows and images, tiling changes nothing, every bad input is one line."""
-import os
 from pathlib import Path
 
 import numpy as np

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from redbench.core.errors import UserError
+from redbench.reporting.experiments import DECISIVE, RESULTS as SHORT_RUNS
 
 ROOT = Path("results")
 NOISE_NET = "net:results/experiments/noise-red10-s30/noise-red10-s30"
@@ -46,7 +47,7 @@ def runnable_methods(task: str, level, methods: list[str]) -> tuple[dict[str, st
 
 def make_figures(data_dir: str | None, force: bool = False,
                  say: Callable[[str], None] = lambda message: None) -> dict[str, str]:
-    """Figures for the report. The training-experiment figures are cached (they only read stored logs); the
+    """Figures for the report. A Figure 3 picture is redrawn when the runs its verdict rests on change; the
     section 2.2 plot is redrawn from the installed weights' rows every time; a visual grid is redrawn when the
     weights of its methods differ from those recorded beside it (figures/<name>.json). `say` hears of each
     figure drawn."""
@@ -57,17 +58,13 @@ def make_figures(data_dir: str | None, force: bool = False,
     out = ROOT / "figures"
     out.mkdir(parents=True, exist_ok=True)
     made = {}
-    jobs = {
-        FIG3A_TITLE: ("fig3a.png", lambda p: figures.fig3a(p, data_dir=data_dir)),
-        FIG3B_TITLE: ("fig3b.png", figures.fig3b),
-        FIG3C_TITLE: ("fig3c.png", figures.fig3c),
-    }
-    for title, (name, render) in jobs.items():
-        path = out / name
-        if force or not path.exists():
-            say(f"rendering {path}")
-            render(path)
-        made[title] = f"figures/{name}"
+    for panel, title in FIG3_PANELS.items():
+        # from the runs the panel's verdict rests on; drawn again when they change (figures/fig3x.json)
+        path = out / f"fig{panel}.png"
+        if figures.draw_figure3(panel, path, data_dir, force):
+            say(f"rendered {path}")
+        if path.exists():
+            made[title] = f"figures/{path.name}"
     rows = noise_level_rows()
     figures.noise_level_plot(rows, {k: v for k, v in NOISE_COLUMNS.items() if k != "noisy" and k in set(rows.method)},
                              out / "noise_level.png", "set12")
@@ -119,36 +116,28 @@ FIG3C_OURS = {"Block-2-RED": "fig3b-red20-skip", "Block-2-He et al.": "fig3c-he-
               "Block-4-RED": "fig3c-red-span4", "Block-4-He et al.": "fig3c-he-span4"}
 
 
-def _last_validation(name: str, results: Path) -> tuple[int, float]:
-    import pandas as pd
-    log = pd.read_csv(results / name / "log.csv")
-    last = log[log["val_psnr"].notna()].iloc[-1]
-    return int(last["step"]), float(last["val_psnr"])
-
-
-def _how_validated(names, results: Path) -> str:
-    """How the experiments `names` were validated and for how long they trained, from their model cards."""
-    from redbench.reporting.report_data import load_experiment_cards
-    cards = load_experiment_cards(results, names)
-    said = sorted({f"{card.val_protocol}, after {card.budget}" for card in cards})
-    return "; ".join(said) if said else "no model card recorded"
-
-
-def fig3c_note(results: Path = ROOT / "experiments") -> str:
-    """The caption's end-of-training PSNR beside our last validation PSNR, curve by curve."""
+def fig3c_note(decisive_dir: Path = DECISIVE, short_dir: Path = SHORT_RUNS) -> str:
+    """The caption's end-of-training PSNR beside our last validation PSNR, curve by curve, from the runs the
+    verdict rests on (figure3.panel_runs)."""
     from redbench.methods.paper_numbers import FIGURE_3C
 
     from redbench.core.markdown import md_table
-    ours = {curve: _last_validation(name, results) for curve, name in FIG3C_OURS.items()}
-    lines = [[curve, f"{paper:.2f}", f"{ours[curve][1]:.2f}", ours[curve][0], FIG3C_OURS[curve]]
+    from redbench.reporting.figure3 import TAIL, how_validated, last_validation, panel_runs
+    groups = panel_runs("3c", decisive_dir, short_dir)
+    if groups is None:
+        return ""
+    runs = {name: run for group in groups for name, run in group.runs.items()}
+    ours = {curve: last_validation(runs[name]) for curve, name in FIG3C_OURS.items()}
+    lines = [[curve, f"{paper:.2f}", f"{ours[curve][1]:.2f}", f"{ours[curve][0]:,}", FIG3C_OURS[curve]]
              for curve, paper in FIGURE_3C]
     paper, mine = dict(FIGURE_3C), {c: v for c, (_, v) in ours.items()}
     gaps = "; ".join(f"block {b}: paper {paper[f'Block-{b}-RED'] - paper[f'Block-{b}-He et al.']:+.2f}, ours "
                      f"{mine[f'Block-{b}-RED'] - mine[f'Block-{b}-He et al.']:+.2f}" for b in (2, 4))
     return ("PSNR at the last iteration: the paper's values from the Figure 3(c) caption (curve order inferred, "
             "see Protocol; noise level and test images not stated) beside ours (the last validation PSNR of each "
-            f"experiment: {_how_validated(FIG3C_OURS.values(), results)}). Absolute values are not comparable; the "
-            f"order within a block size is. RED minus He et al.: {gaps}.\n\n"
+            f"experiment: {how_validated(groups)}). Absolute values are not comparable; the "
+            f"order within a block size is. RED minus He et al.: {gaps} (the verdict above averages the last "
+            f"{TAIL:.0%} of each run's validations instead, so that one noisy validation does not decide).\n\n"
             + md_table(["curve (paper's name)", "paper (dB)", "ours (dB)", "our last iteration", "our experiment"],
                        lines))
 
@@ -190,7 +179,7 @@ def noise_level_note(results: Path = ROOT / "reproduce" / "noise-level", weights
     def cell(method, level):
         return f"{means[(method, level)]:.2f}" if (method, level) in means.index else "not run"
     levels = sorted(set(rows["level"]) | set(SECTION_2_2))
-    lines = [[f"{level:g}", f"{SECTION_2_2[int(level)]:.2f}" if int(level) in SECTION_2_2 else "–",
+    lines = [[f"{level:g}", f"{SECTION_2_2[level]:.2f}" if level in SECTION_2_2 else "–",
               *[cell(m, level) for m in columns]] for level in levels]
     # which sigmas each network saw in training, from its model card
     trained = {m: trained_sigmas(rows, m) for m in columns if m != "noisy"}
@@ -218,3 +207,17 @@ def figure_notes() -> dict[str, str]:
         if visual_note(*grid[:4]):
             notes[title] = visual_note(*grid[:4])
     return notes
+
+
+def with_headline_figure(report_input):
+    """The input with the headline figure drawn from its summary (figures/headline.png), where it has cells."""
+    from dataclasses import replace
+
+    from redbench.reporting.figures import headline_figure
+    from redbench.reporting.findings import WITHIN_DB, headline_cells, headline_rows
+    cells = headline_cells(report_input)
+    if not cells:
+        return report_input
+    sets = [(r["task"], r["dataset"]) for r in headline_rows(cells)]
+    headline_figure(cells, sets, ROOT / "figures" / "headline.png", WITHIN_DB)
+    return replace(report_input, headline_figure="figures/headline.png")

@@ -10,6 +10,7 @@ import torch
 from redbench.core.checks import check_number
 from redbench.core.defaults import levels_text
 from redbench.core.errors import UserError
+from redbench.core.names import NETWORK_NAME_RULE, is_network_name, printable_name
 from redbench.datasets.catalog import get_spec
 from redbench.methods.architectures import training_network
 from redbench.training.precision import PRECISIONS
@@ -58,7 +59,7 @@ class TrainConfig:
     snapshot_minutes: float | None = None   # with --publish: publish an improving snapshot this often
     weights_dtype: str = "float16"  # storage of published weights (fp16 changes PSNR by < 0.005 dB)
     stop_after: int | None = None   # end this invocation after N steps (checkpointed; rerun to continue)
-    ship_if_better: bool = False    # with --publish: replace an installed network only if it validates higher by SHIP_MARGIN_DB
+    ship_if_better: bool = False    # with --publish: replace an installed network only by a resolved gain (ship_rule.py)
 
 
 def build_model(config: TrainConfig) -> torch.nn.Module:
@@ -98,9 +99,9 @@ def check_config(config: TrainConfig) -> None:
     check_number("--holdout", config.holdout, 0, integer=True, fix="0 validates on nothing")
     check_number("--seed", config.seed, 0, 2**32 - 1, integer=True)
     check_number("--threads", config.threads, 1, integer=True, fix="leave it out for all cores")
-    if config.name is not None and (not config.name or config.name.startswith(".")
-                                    or any(c in config.name for c in "/\\")):
-        raise UserError(f"--name {config.name!r} is not a file name; give a plain name such as red30-denoise-s30.")
+    if config.name is not None and not is_network_name(config.name):
+        raise UserError(f"--name '{printable_name(config.name)}' is not a file name; give a plain name of "
+                        f"{NETWORK_NAME_RULE}, such as red30-denoise-s30.")
     if config.precision not in PRECISIONS:
         raise UserError(f"unknown precision '{config.precision}': use {', '.join(PRECISIONS)}.")
     if config.weights_dtype not in ("float16", "float32"):

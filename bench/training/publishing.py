@@ -13,6 +13,7 @@ from redbench.core.plots import plot_training_curves
 from redbench.methods import weights as weights_io
 from redbench.methods.architectures import architecture_of
 from redbench.methods.torch_inference import device_name
+from redbench.training import ship_rule
 from redbench.training.config import TrainConfig
 from redbench.training.validation import VAL_CROP, VAL_SET
 
@@ -74,7 +75,7 @@ def publish_dir(config: TrainConfig) -> Path:
 
 def publish_final(config: TrainConfig, model, card: weights_io.ModelCard, out: Path, log_path: Path) -> Path:
     """Final weights, model card and curves; --publish copies them into methods/weights/ (with --ship-if-better,
-    only when they validate at least weights_io.SHIP_MARGIN_DB higher than the network installed under that name)."""
+    only when training/ship_rule.py says they replace the network installed under that name)."""
     path = weights_io.save(model.state_dict(), card, out, dtype=config.weights_dtype)
     try:
         plot_training_curves([log_path], out / "curves.png", labels=[card.name])
@@ -82,12 +83,12 @@ def publish_final(config: TrainConfig, model, card: weights_io.ModelCard, out: P
         print(f"warning: could not plot curves: {exc}")
     if config.publish:
         target = publish_dir(config)
-        installed = weights_io.read_card(card.name, target) \
+        decision = ship_rule.decide(str(target / card.name), str(out / card.name), config.data_dir, config.device) \
             if config.ship_if_better and (target / f"{card.name}.json").exists() else None
-        if installed is not None and weights_io.keeps_installed(installed, card):
-            print(f"not shipped: {card.name} validates at {card.val_psnr:.3f} dB, the installed one at "
-                  f"{installed.val_psnr:.3f} dB (a network must gain {weights_io.SHIP_MARGIN_DB} dB to ship); "
-                  f"the installed network stays.")
+        if decision is not None:
+            print(f"{'shipped' if decision.ships else 'not shipped'}: {card.name}: {decision.reason}", flush=True)
+        if decision is not None and not decision.ships:
+            print(f"the installed {card.name} stays; the new one is in {out}.")
         else:
             target.mkdir(parents=True, exist_ok=True)
             for suffix in (".safetensors", ".json"):

@@ -80,8 +80,12 @@ def _trim_log(log_path: Path, step: int) -> int:
 
 
 def _load_init(model: torch.nn.Module, ref: str) -> weights_io.ModelCard:
-    """Loads the starting weights and returns their card."""
-    state, card = weights_io.load(*weights_io.split_ref(ref))
+    """Loads the starting weights and returns their card (checked first as every network is: its file, its card
+    and no NaN or infinite weights, which would train into NaN)."""
+    from redbench.methods.red_family import check_fits
+    name, directory = weights_io.split_ref(ref)
+    check_fits(weights_io.read_card(name, directory), directory)
+    state, card = weights_io.load(name, directory)
     try:
         model.load_state_dict(state)
     except RuntimeError:

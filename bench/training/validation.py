@@ -5,35 +5,21 @@ import numpy as np
 import torch
 
 from redbench.core.degradations import make_degradation
-from redbench.core.errors import UserError
 from redbench.core.metrics import psnr
 from redbench.datasets.catalog import get_spec
-from redbench.datasets.fetch import dataset_files
 from redbench.datasets.images import ground_truth
 from redbench.methods.red_network import StridedConfig
 from redbench.methods.torch_inference import apply_network
 from redbench.training.config import TrainConfig
+from redbench.training.holdout import VAL_SET, split_images
 
-# Validation: centre crops of the last few BSDS500-train images, which are held out of training and are
-# in no test set (BSD100/BSD68 are BSDS500 val, BSD200 is BSDS500 test), so snapshots and recipes can be
-# chosen on them without touching a test set.
-VAL_SET = "bsds500-train"
+# Validation: centre crops of the held-out VAL_SET images (holdout.py)
 VAL_CROP = 128
 
 
 def split_holdout(config: TrainConfig) -> tuple[list, list]:
-    """(training refs, validation refs): the last `holdout` BSDS500-train images never train."""
-    pool = dataset_files(VAL_SET, config.data_dir)
-    if config.holdout >= len(pool):
-        raise UserError(f"--holdout {config.holdout} would hold out all {len(pool)} {VAL_SET} images; give at most "
-                        f"{len(pool) - 1} (the default is 4).")
-    held = pool[len(pool) - config.holdout:] if config.holdout > 0 else []
-    held_names = {ref.name for ref in held}
-    train_refs = [ref for ref in dataset_files(config.train_set, config.data_dir) if ref.name not in held_names]
-    if not train_refs:
-        raise UserError(f"train set '{config.train_set}' has no images left after holding out {config.holdout} "
-                        f"for validation; pass --holdout 0 or a larger --train-set.")
-    return train_refs, held
+    """(training refs, validation refs): the last `holdout` BSDS500-train images never train (holdout.py)."""
+    return split_images(config.holdout, config.train_set, config.data_dir)
 
 
 def validation_crop(model: torch.nn.Module) -> int:
