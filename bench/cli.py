@@ -471,7 +471,7 @@ def _restore(args) -> int:
     if args.add_noise is not None and args.scale is not None:
         raise UserError("--add-noise is for denoising (--sigma); SR takes --downscale.")
     check_number("--seed", args.seed, INT64_MIN, INT64_MAX, integer=True, fix="noise seeds are 64-bit integers")
-    level = parse_levels(task, f"{given if given is not None else made:g}")[0]
+    level = parse_levels(task, str(given if given is not None else made))[0]   # eval's parsing, precision check too
     config = RestoreConfig(inputs=args.inputs, method=args.method, task=task, level=level, out=args.out,
                            add_noise=args.add_noise is not None, downscale=args.downscale is not None,
                            seed=args.seed, color=args.color, device=args.device,

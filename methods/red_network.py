@@ -1,4 +1,4 @@
-"""RED-Net (Mao, Shen & Yang, NIPS 2016): the network only; weights and inference live in red.py.
+"""RED-Net (Mao, Shen & Yang, NIPS 2016): the network only; weights and inference live in red_family.py.
 
 N/2 convolutions then N/2 deconvolutions (3x3, stride 1, padding 1, ReLU, no pooling).
 Layers are numbered 1..N along the chain; the output of encoder layer i is

@@ -100,6 +100,21 @@ def untrained_levels(method, levels) -> list:
     return [level for level in levels if not trained_at(method, level)]
 
 
+def check_trained(name: str, method, task: str, level, allow_untrained: bool, how_to_allow: str) -> None:
+    """One method at one level, for a command or call that runs it: a lost model card is said as such; a level
+    the method has no network for is an error unless allowed (`how_to_allow` says how, in the caller's terms)."""
+    from redbench.core.defaults import LEVEL_NAME
+    if trained_at(method, level):
+        return
+    missing = method.missing_card(level)
+    if missing:
+        raise UserError(missing)
+    if not allow_untrained:
+        trained = "/".join(f"{t:g}" for t in method.trained_levels())
+        raise UserError(f"{name} has no network for {LEVEL_NAME[task]} {float(level):g} (trained: {trained}): use a "
+                        f"trained level, or {how_to_allow} to run it anyway.")
+
+
 def installed_weights_id(name: str, task: str, level, clip: bool = False) -> str:
     """The weights id `name` has at `level` with the weights installed now (what its rows are keyed by). Read
     from the model cards where the method can (MethodEntry.weights_from_cards), so no network is loaded; else

@@ -7,8 +7,9 @@
 CANDIDATE and INSTALLED: a name in methods/weights/ or a path without suffix (e.g. runs/train/red30-denoise-s50).
 Both restore every pixel of every image that both model cards kept out of training, at every level the candidate
 serves (or --levels), with the evaluation's noise seeds and scoring. Prints the per-image paired PSNR differences,
-their mean, standard error and 95% t-interval, and the verdict of the ship rule (bench/training/ship_rule.py):
-it ships only when the mean gain exceeds the interval's half-width. Nothing is installed or changed.
+their mean, standard error and 95% t-interval, and whether the gain is resolved, the ship rule's test
+(bench/training/ship_rule.py): a network ships only when the mean gain exceeds the interval's half-width. Nothing
+is installed or changed.
 """
 from __future__ import annotations
 
@@ -49,8 +50,10 @@ def main(argv: list[str] | None = None) -> int:
             levels = parse_levels(read_card(*split_ref(args.candidate)).task, args.levels)
         result = paired_validation(args.candidate, args.installed, args.data_dir, args.device, args.seed, levels)
         ships = gain_is_resolved(result.mean, result.half_width)
-        verdict = (f"verdict: {'ships' if ships else 'does not ship'} (the mean gain {result.mean:+.4f} dB "
-                   f"{'exceeds' if ships else 'does not exceed'} the half-width {result.half_width:.4f} dB)")
+        verdict = (f"verdict: the gain is {'resolved' if ships else 'not resolved'} (the mean gain "
+                   f"{result.mean:+.4f} dB {'exceeds' if ships else 'does not exceed'} the half-width "
+                   f"{result.half_width:.4f} dB); the ship rule also keeps a finished installed network against a "
+                   f"snapshot and ships nothing for identical weights (bench/training/ship_rule.py decide)")
         text = result.table() + "\n" + verdict
         print(text)
         if args.out:

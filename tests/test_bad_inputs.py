@@ -228,6 +228,8 @@ CASES = [
     ("train-seed-negative", [*TRAIN, "--seed", "-1"], None, {}, ["--seed must be an integer from 0"]),
     ("train-name-path", [*TRAIN, "--name", "../elsewhere"], None, {}, ["--name '../elsewhere' is not a file name"]),
     ("train-out-is-a-file", TRAIN, _existing_file, {}, ["is an existing file, not a folder"]),
+    ("train-snapshots-before-the-ship-rule", [*TRAIN, "--publish", "--ship-if-better", "--snapshot-minutes", "5"],
+     None, {}, ["--snapshot-minutes publishes snapshots over the installed network"]),
     ("plan-only-misspelt", ["train", "--only", "red10-denoise-s3", "--nice", "0"], lambda t: _plan(t, PLAN), {},
      ["--only red10-denoise-s3", "Did you mean 'red10-denoise-s30'?"]),
     ("plan-network-table", ["train", "--status"], lambda t: _plan(t, PLAN.replace("[[network]]", "[network]")), {},

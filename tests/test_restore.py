@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from redbench.cli import main
+from redbench.core.names import file_label
 
 
 @pytest.fixture
@@ -77,7 +78,7 @@ def test_add_noise_and_downscale_are_evals_rows_and_images(inputs, tmp_path, cap
         name = row.image.split("@")[0]
         assert f"{name}.{'jpg' if name == 'photo' else 'png'}: noisy input" in printed
         assert f"restored {row.psnr:.2f} / {row.ssim:.4f}" in printed
-        made = saved / "dir-in" / "red10" / "sigma30" / f"{name}.png"
+        made = saved / file_label(f"dir:{inputs}") / "red10" / "sigma30" / f"{name}.png"
         assert np.array_equal(np.asarray(_png(made)), np.asarray(_png(out / f"{name}.png")))
     capsys.readouterr()
     low = tmp_path / "low"
@@ -144,6 +145,7 @@ def _one_line_error(capsys, message):
     ("too-small-to-score", "needs at least 11x11"),
     ("wrong-task", "cannot do task 'sr'"),
     ("no-cuda", "--device cuda, but torch sees no CUDA GPU"),
+    ("too-precise", "give at most 6 significant digits"),       # as eval parses it
 ])
 def test_bad_restore_input_is_one_line_and_writes_nothing(inputs, tmp_path, monkeypatch, capsys, case, message):
     out = tmp_path / "out"
@@ -185,6 +187,8 @@ def test_bad_restore_input_is_one_line_and_writes_nothing(inputs, tmp_path, monk
         args += ["--device", "cuda"]
     elif case == "wrong-task":
         args = [inputs, "--method", "bm3d", "--scale", 2, "--out", out]
+    elif case == "too-precise":
+        args = [inputs, "--method", "red10", "--add-noise", "30.1234567", "--out", out]
     before = {p.name: p.read_bytes() for p in inputs.iterdir()}
     assert _run(*args) == 2
     _one_line_error(capsys, message)
@@ -202,3 +206,39 @@ def test_readme_states_the_bounds_and_tolerances_of_the_code():
     assert f"`${MAX_PIXELS_ENV}` (default {MAX_PIXELS_DEFAULT:,})" in section
     assert f"`${TILE_ENV}`, default {TILE_DEFAULT} pixels" in section
     assert f"within {PSNR_TOLERANCE} dB and every SSIM within {SSIM_TOLERANCE:.5f}" in section
+
+
+def test_add_noise_through_a_linked_folder_and_on_a_name_that_is_not_utf8_is_evals(inputs, tmp_path, capsys):
+    """The noise of --add-noise is eval's for the same file: eval names a dir: set by its absolute (not resolved)
+    path and escapes a file name that is not UTF-8, so restore does too (one path, runner.degrade)."""
+    import os
+    link = tmp_path / "link"
+    link.symlink_to(inputs, target_is_directory=True)
+    odd = os.fsdecode(b"caf\xe9.png")
+    Image.open(inputs / "gray.png").save(inputs / odd)
+    (inputs / "photo.jpg").unlink()
+    (inputs / "gray.png").unlink()
+    out = tmp_path / "out"
+    assert _run(link, "--method", "bm3d", "--add-noise", 25, "--seed", 3, "--out", out) == 0
+    printed = capsys.readouterr().out
+    restored = float(printed.split("-> restored ")[1].split(" / ")[0])
+    assert main(["eval", "--task", "denoise", "--sigma", "25", "--seed", "3", "--methods", "bm3d", "--datasets",
+                 f"dir:{link}", "--out", str(tmp_path / "eval"), "--quiet", "--jobs", "1"]) == 0
+    rows = pd.read_csv(tmp_path / "eval" / "rows.csv")
+    assert rows.loc[0, "image"].startswith("caf\\xe9@")
+    assert round(rows.loc[0, "psnr"], 2) == restored
+
+
+def test_saved_images_of_two_folders_of_one_name_and_of_a_network_path_stay_apart(tmp_path):
+    """--save-images files a dir: set under the tables' file label (a digest of its whole path), a method under
+    its file label (a net:PATH never climbs out of DIR) and an image under its name before the last '@'."""
+    from redbench.evaluation.runner import WorkItem
+    from redbench.evaluation.saved_images import saved_path
+
+    def where(dataset, image, method="bm3d"):
+        return saved_path(tmp_path, WorkItem("denoise", dataset, image, "", method, 25.0, 0, False))
+    a, b = where("dir:/a/photos", "x@0123456789ab"), where("dir:/b/photos", "x@0123456789ab")
+    assert a != b and a.name == b.name == "x.png"
+    assert where("dir:/a/photos", "a@b@0123456789ab").name == "a@b.png"
+    climbing = where("set12", "01", method="net:../../outside")
+    assert climbing.resolve().is_relative_to(tmp_path.resolve()) and len(climbing.relative_to(tmp_path).parts) == 4

@@ -109,15 +109,10 @@ def _check_task(task: str) -> None:
 
 def _method(name: str, task: str):
     from redbench.evaluation.runner import load_method
-    method = load_method(name, task)
-    return getattr(method, "inner", method)
+    return load_method(name, task)
 
 
 def _check_trained(method, task: str, level, allow_untrained: bool) -> None:
     """A network used at a level it was not trained for is an error (as in eval), unless allowed."""
-    from redbench.methods.registry import trained_at
-    if allow_untrained or trained_at(method, level):
-        return
-    trained = "/".join(f"{t:g}" for t in method.trained_levels())
-    raise UserError(f"{method.name} has no network for {LEVEL_NAME[task]} {float(level):g} (trained: {trained}); "
-                    f"use a trained level, or allow_untrained=True to run it anyway.")
+    from redbench.methods.registry import check_trained
+    check_trained(method.name, method, task, level, allow_untrained, "pass allow_untrained=True")

@@ -12,6 +12,7 @@ file (the same noise seed), so the PSNR/SSIM printed here is that run's row.
 """
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,7 +71,8 @@ def input_files(inputs: list[str]) -> list[Path]:
             files.append(path)
         else:
             raise UserError(f"no such file or folder: {path}; check the path.")
-    return list(dict.fromkeys(p.resolve() for p in files))
+    # absolute, not resolved: eval names a dir: set by its absolute path (catalog.folder_name), links kept
+    return list(dict.fromkeys(Path(os.path.abspath(p)) for p in files))
 
 
 def plan_jobs(config: RestoreConfig) -> list[Job]:
@@ -85,7 +87,7 @@ def plan_jobs(config: RestoreConfig) -> list[Job]:
     stems: dict[str, Path] = {}
     jobs = []
     for path in files:
-        if path.parent == out:
+        if path.parent.resolve() == out:
             raise UserError(f"--out {out} holds the input {path.name}: choose another --out, so no input can be "
                             f"overwritten.")
         if path.stem in stems:
@@ -124,16 +126,11 @@ def min_side(config: RestoreConfig) -> int:
 def check_method(config: RestoreConfig):
     """The method, on the device, at a level it was trained for (or allowed): one line otherwise."""
     from redbench.evaluation.runner import load_method
-    from redbench.methods.registry import untrained_levels
+    from redbench.methods.registry import check_trained
     from redbench.methods.torch_inference import resolve_device
     method = load_method(config.method, config.task)
-    missing = getattr(getattr(method, "inner", method), "missing_card", None)
-    if missing is not None and missing(config.level):
-        raise UserError(missing(config.level))
-    if untrained_levels(method, [config.level]) and not config.allow_untrained_levels:
-        trained = "/".join(f"{t:g}" for t in method.trained_levels())
-        raise UserError(f"{config.method} has no network for {LEVEL_NAME[config.task]} {config.level:g} (trained: "
-                        f"{trained}): use a trained level, or --allow-untrained-levels to run it anyway.")
+    check_trained(config.method, method, config.task, config.level, config.allow_untrained_levels,
+                  "--allow-untrained-levels")
     device = resolve_device(config.device) if method.uses_torch else "cpu"
     return load_method(config.method, config.task, device) if device != "cpu" else method
 
@@ -145,10 +142,12 @@ def restore_files(config: RestoreConfig) -> Summary:
     jobs = plan_jobs(config)
     method = check_method(config)
     from tqdm import tqdm
+
+    from redbench.core.names import printable_name
     summary = Summary()
     bar = tqdm(jobs, unit="image", file=sys.stderr, disable=not config.progress, dynamic_ncols=True)
     for job in bar:
-        bar.set_postfix_str(job.source.name, refresh=False)
+        bar.set_postfix_str(printable_name(job.source.name), refresh=False)
         if config.add_noise or config.downscale:
             summary.scores.append(degrade_and_restore(method, job, config))
             summary.written.append(job.degraded)
@@ -162,44 +161,48 @@ def restore_files(config: RestoreConfig) -> Summary:
     return summary
 
 
+def eval_item(job: Job, config: RestoreConfig):
+    """The work item `eval --datasets dir:<the file's folder> --seed N` makes for this file: same dataset name,
+    image name (escaped as folder_files escapes it) and so the same noise seed and input (runner.degrade)."""
+    from redbench.core.hashing import file_sha256
+    from redbench.core.names import printable_name
+    from redbench.datasets.catalog import FOLDER_PREFIX, folder_name
+    from redbench.datasets.fetch import ImageRef
+    from redbench.evaluation.rows import row_image
+    from redbench.evaluation.runner import WorkItem
+    dataset = folder_name(FOLDER_PREFIX + str(job.source.parent))
+    image = row_image(ImageRef(dataset, printable_name(job.source.stem), str(job.source), file_sha256(job.source)))
+    return WorkItem(config.task, dataset, image, str(job.source), config.method, config.level, config.seed, False)
+
+
 def degrade_and_restore(method, job: Job, config: RestoreConfig) -> dict:
     """--add-noise / --downscale: the degraded input made as `eval --datasets dir:<the file's folder>` makes it,
     written, restored and scored (restored and degraded input against the original)."""
-    from redbench.core.degradations import make_degradation, noise_seed
     from redbench.core.resize import to_uint8
-    from redbench.datasets.catalog import FOLDER_PREFIX, folder_name, get_spec
-    from redbench.datasets.fetch import ImageRef
-    from redbench.core.hashing import file_sha256
-    from redbench.datasets.images import ground_truth, read_image
+    from redbench.datasets.images import read_image
     from redbench.evaluation.restoration import combine_ycbcr, restore_plane, score
-    from redbench.evaluation.rows import row_image
+    from redbench.evaluation.runner import degrade
     from redbench.evaluation.saved_images import write_png
-    dataset = folder_name(FOLDER_PREFIX + str(job.source.parent))
-    image = row_image(ImageRef(dataset, job.source.stem, str(job.source), file_sha256(job.source)))
-    degradation = make_degradation(config.task, config.level)
-    spec = get_spec(dataset)
+    degradation, degraded, target, seed = degrade(eval_item(job, config))
     if config.task == "denoise":
-        seed = noise_seed(config.seed, dataset, image, config.level)
         colour = config.color == "channels" and read_image(str(job.source)).ndim == 3
-        clean = read_image(str(job.source)).astype(np.float64) if colour \
-            else ground_truth(str(job.source), spec, "denoise")
-        noisy = degradation.apply(clean, seed)
-        write_png(job.degraded, noisy)
-        if colour:
+        if colour:   # each channel with the gray input's noise draw pattern (seeded like eval's)
+            clean = read_image(str(job.source)).astype(np.float64)
+            noisy = degradation.apply(clean, seed)
             planes = [restore_plane(method, noisy[..., c], degradation) for c in range(3)]
             restored = np.stack([p.image for p in planes], axis=-1)
             result = dict(zip(("psnr", "ssim"), score(clean, restored)))
         else:
+            clean, noisy = target, degraded
             done = restore_plane(method, noisy, degradation, clean)
             restored, result = done.image, {"psnr": done.psnr, "ssim": done.ssim}
+        write_png(job.degraded, noisy)
         before = score(clean, noisy)
         result.update(noise_seed=seed)
     else:
-        y = ground_truth(str(job.source), spec, "sr")
-        target = degradation.target(y)
-        done = restore_plane(method, degradation.apply(y), degradation, target)
+        done = restore_plane(method, degraded, degradation, target)
         restored, result = done.image, {"psnr": done.psnr, "ssim": done.ssim}
-        before = score(target, degradation.apply(y), degradation.shave)
+        before = score(target, degraded, degradation.shave)
         rgb = read_image(str(job.source))
         if rgb.ndim == 3:   # colour: Cb and Cr through the same bicubic down and up, Y from the network
             from redbench.core.color import rgb2ycbcr
@@ -209,10 +212,14 @@ def degrade_and_restore(method, job: Job, config: RestoreConfig) -> dict:
                                                                     target.shape) for c in (1, 2)])
             low = np.stack([degradation.downscale(rgb[..., c].astype(np.float64)) for c in range(3)], axis=-1)
         else:
-            low = degradation.downscale(y)
+            from redbench.datasets.catalog import get_spec
+            from redbench.datasets.images import ground_truth
+            item = eval_item(job, config)
+            low = degradation.downscale(ground_truth(item.path, get_spec(item.dataset), "sr"))
         write_png(job.degraded, low)
     write_png(job.output, restored)
-    return {"image": job.source.name, "input_psnr": before[0], "input_ssim": before[1], **result}
+    from redbench.core.names import printable_name
+    return {"image": printable_name(job.source.name), "input_psnr": before[0], "input_ssim": before[1], **result}
 
 
 def report(config: RestoreConfig, summary: Summary) -> str:

@@ -14,11 +14,10 @@ from redbench.core.resize import to_uint8
 
 
 def dataset_folder(dataset: str) -> str:
-    """A folder name for a dataset: 'dir:/a/b/photos' -> 'dir-photos'; listed sets keep their name."""
-    from redbench.datasets.catalog import FOLDER_PREFIX
-    if dataset.startswith(FOLDER_PREFIX):
-        return "dir-" + (Path(dataset[len(FOLDER_PREFIX):]).name or "root")
-    return dataset
+    """A folder name for a dataset, the tables' file label: listed sets keep their name; a dir: set's label
+    carries a digest of its whole path, so two folders of one name never share a folder here."""
+    from redbench.core.names import file_label
+    return file_label(dataset)
 
 
 def level_folder(task: str, level) -> str:
@@ -29,8 +28,9 @@ def level_folder(task: str, level) -> str:
 def saved_path(directory, item) -> Path:
     """Where the restored image of a work item goes. A dir: row's image is '<name>@<sha256[:12]>': the file is
     named by <name>."""
-    name = item.image.split("@", 1)[0]
-    return Path(directory) / dataset_folder(item.dataset) / item.method / level_folder(item.task, item.level) \
+    from redbench.core.names import file_label
+    name = item.image.rsplit("@", 1)[0] if "@" in item.image else item.image
+    return Path(directory) / dataset_folder(item.dataset) / file_label(item.method) / level_folder(item.task, item.level) \
         / f"{name}.png"
 
 

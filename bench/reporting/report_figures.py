@@ -8,6 +8,7 @@ from pathlib import Path
 
 from redbench.core.errors import UserError
 from redbench.reporting.experiments import DECISIVE, RESULTS as SHORT_RUNS
+from redbench.reporting.figure3 import BLOCKS
 
 ROOT = Path("results")
 NOISE_NET = "net:results/experiments/noise-red10-s30/noise-red10-s30"
@@ -111,9 +112,9 @@ FIGURE_NOTES = {
                  "within the budget stays near the noise variance (the identity).",
 }
 FIG3_PANELS = {"3a": FIG3A_TITLE, "3b": FIG3B_TITLE, "3c": FIG3C_TITLE}
-# The paper's Figure 3(c) curve names -> our experiment (results/experiments/<name>/log.csv).
-FIG3C_OURS = {"Block-2-RED": "fig3b-red20-skip", "Block-2-He et al.": "fig3c-he-span2",
-              "Block-4-RED": "fig3c-red-span4", "Block-4-He et al.": "fig3c-he-span4"}
+# The paper's Figure 3(c) curve names -> our experiment, from figure3.BLOCKS (block size -> (RED run, He et al. run))
+FIG3C_OURS = {f"Block-{block}-{kind}": name for block, pair in BLOCKS.items()
+              for kind, name in zip(("RED", "He et al."), pair)}
 
 
 def fig3c_note(decisive_dir: Path = DECISIVE, short_dir: Path = SHORT_RUNS) -> str:

@@ -94,6 +94,10 @@ def check_config(config: TrainConfig) -> None:
             ("--span", config.span, True, None), ("--width", config.width, True, MAX_WIDTH)):
         check_number(flag, value, maximum=maximum, integer=integer, positive=True)
     check_number("--snapshot-minutes", config.snapshot_minutes, minimum=0)
+    if config.ship_if_better and config.snapshot_minutes is not None:
+        # a snapshot would replace the installed network on its crop validation alone, before the paired rule runs
+        raise UserError("--snapshot-minutes publishes snapshots over the installed network, which --ship-if-better "
+                        "must judge first: use one of the two.")
     check_number("--checkpoint-seconds", config.checkpoint_seconds, minimum=0, fix="0 checkpoints every step")
     check_number("--patch", config.patch, MIN_PATCH, MAX_PATCH, integer=True)
     check_number("--holdout", config.holdout, 0, integer=True, fix="0 validates on nothing")

@@ -142,7 +142,7 @@ def unpack(results: Path, weights_dir: Path, log_dir: Path, data_dir: str | None
                 raise UserError(f"{archive.name} has the card of {stem} but not its weights; rerun the campaign.")
             try:
                 card = weights_io.card_from_dict(json.loads(data), f"{archive.name}:{name}")
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
                 raise UserError(f"{archive.name}:{name} is not a model card ({exc}); the archive is damaged.") from None
             if card.name != stem or bytes_sha256(blob) != card.sha256:
                 raise UserError(f"{stem} in {archive.name} does not match its card's name and sha256; the archive is "
