@@ -104,6 +104,65 @@ def test_two_processes_insert_into_one_store(tmp_path):
     store.close()
 
 
+class _RefusedAtOnce(sqlite3.Connection):
+    """A connection whose switch to WAL is refused at once `refusals` times, as SQLite does, without calling the
+    busy handler, when another connection switches a fresh file to WAL at the same moment."""
+    refusals = 0
+
+    def execute(self, sql, *args):
+        if sql.startswith("PRAGMA journal_mode") and type(self).refusals > 0:
+            type(self).refusals -= 1
+            raise sqlite3.OperationalError("database is locked")
+        return super().execute(sql, *args)
+
+
+def _refusing(monkeypatch, refusals: int) -> None:
+    from redbench.evaluation import rows
+    connect = sqlite3.connect
+    _RefusedAtOnce.refusals = refusals
+    monkeypatch.setattr(rows.sqlite3, "connect", lambda *a, **kw: connect(*a, factory=_RefusedAtOnce, **kw))
+
+
+def test_a_lock_refused_at_once_is_retried_while_the_wait_lasts(tmp_path, monkeypatch):
+    pd.DataFrame([_row(1)]).to_csv(tmp_path / "rows.csv", index=False)
+    _refusing(monkeypatch, 5)
+    store = ResultStore(tmp_path)
+    assert _RefusedAtOnce.refusals == 0 and len(store.read()[0]) == 1
+    assert len(store.notes) == 1 and "imported 1 rows" in store.notes[0]
+    assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] == 120_000   # the full wait again for writes
+    store.close()
+
+
+def test_a_lock_refused_until_the_wait_runs_out_names_the_wait(tmp_path, monkeypatch):
+    from redbench.core.errors import UserError
+    from redbench.evaluation import rows
+    monkeypatch.setattr(rows, "BUSY_SECONDS", 0.4)
+    _refusing(monkeypatch, 10 ** 6)
+    start = time.monotonic()
+    with pytest.raises(UserError) as caught:
+        ResultStore(tmp_path)
+    assert time.monotonic() - start >= 0.4
+    assert "still locked after waiting 0.4 s" in str(caught.value) and "another process" in str(caught.value)
+
+
+def test_a_lock_held_past_the_wait_names_the_wait(tmp_path, monkeypatch):
+    from redbench.core.errors import UserError
+    from redbench.evaluation import rows
+    ResultStore(tmp_path).close()
+    holder = sqlite3.connect(tmp_path / "rows.sqlite", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    monkeypatch.setattr(rows, "BUSY_SECONDS", 0.5)
+    start = time.monotonic()
+    try:
+        with pytest.raises(UserError) as caught:
+            ResultStore(tmp_path)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert time.monotonic() - start >= 0.5
+    assert "still locked after waiting 0.5 s" in str(caught.value)
+
+
 def test_two_runs_into_one_folder_lose_nothing(mirror, tmp_path):
     """The issue's case: two different runs into one --out at the same time; both complete, all rows kept."""
     a = subprocess.Popen([sys.executable, str(ROOT / "run_bench.py"), *TV30, "--out", str(tmp_path)],

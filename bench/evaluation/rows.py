@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import math
+import random
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -86,6 +87,46 @@ def _fix(exc: sqlite3.Error) -> str:
         return (f"another process holds it locked (a run writing the same --out, or a program with the database "
                 f"open; a run waits {BUSY_SECONDS} s for it): let it finish or close it, or choose another --out")
     return "free space or fix the folder's permissions"
+
+
+def _busy(exc: sqlite3.Error) -> bool:
+    """Whether an error is another connection's lock (SQLITE_BUSY or SQLITE_LOCKED, any extended code)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.0f} s" if value >= 10 else f"{value:.1f} s"
+
+
+def _patiently(db: sqlite3.Connection, step, wait: float | None = None):
+    """Run `step()` (statements on `db`), retrying it while another connection's lock refuses it, until `wait`
+    seconds (default BUSY_SECONDS) have passed in all. SQLite waits for a lock through its busy handler, but some
+    refusals skip the handler and come at once: two connections switching a fresh file to WAL together, or one
+    that must upgrade a read lock another writer has overtaken (SQLite answers such a deadlock at once rather than
+    wait). Those are retried here with a growing, jittered pause, and each try's own busy wait is cut to the time
+    left, so a run is refused only when the promised wait has run out. The error that ends the tries is raised
+    with `waited`, the seconds that passed."""
+    wait = BUSY_SECONDS if wait is None else wait
+    start = time.monotonic()
+    pause = 0.005
+    try:
+        while True:
+            left = wait - (time.monotonic() - start)
+            db.execute(f"PRAGMA busy_timeout = {max(1, int(left * 1000))}")
+            try:
+                return step()
+            except sqlite3.OperationalError as exc:
+                left = wait - (time.monotonic() - start)
+                if not _busy(exc) or left <= 0:
+                    exc.waited = time.monotonic() - start
+                    raise
+                time.sleep(min(left, pause * random.uniform(0.5, 1.5)))
+                pause = min(pause * 2, 0.5)
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {int(BUSY_SECONDS * 1000)}")
 
 
 def _bool(value) -> bool:
@@ -161,16 +202,13 @@ class ResultStore:
         self.notes: list[str] = []        # one-line messages for the user (imports)
         self.db = sqlite3.connect(self.db_path, timeout=BUSY_SECONDS, isolation_level=None)
         try:
-            # WAL: readers never block the writer and each commit appends to the log instead of
-            # rewriting pages; NORMAL sync cannot corrupt the database, a power cut may lose the last rows
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            check = self.db.execute("PRAGMA quick_check").fetchone()[0]
-            if check != "ok":
-                raise sqlite3.DatabaseError(check)
-            self._create()
+            _patiently(self.db, self._open)
         except sqlite3.OperationalError as exc:    # locked past the timeout, no space, no permission
             self.db.close()
+            if _busy(exc):
+                raise UserError(f"cannot use {self.db_path}: still locked after waiting "
+                                f"{_seconds(getattr(exc, 'waited', BUSY_SECONDS))} "
+                                f"({exc}); {_fix(exc)}, then rerun.") from None
             raise UserError(f"cannot use {self.db_path} ({exc}); {_fix(exc)}, then rerun.") from None
         except sqlite3.DatabaseError as exc:       # not a database, or a malformed one
             self.db.close()
@@ -180,6 +218,17 @@ class ResultStore:
         except BaseException:
             self.db.close()
             raise
+
+    def _open(self) -> None:
+        self.notes = []   # a retried open imports afresh
+        # WAL: readers never block the writer and each commit appends to the log instead of
+        # rewriting pages; NORMAL sync cannot corrupt the database, a power cut may lose the last rows
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        check = self.db.execute("PRAGMA quick_check").fetchone()[0]
+        if check != "ok":
+            raise sqlite3.DatabaseError(check)
+        self._create()
 
     def _create(self) -> None:
         # BEGIN IMMEDIATE takes the write lock: of two runs starting together, one creates the
@@ -198,7 +247,8 @@ class ResultStore:
                 self.db.execute("INSERT INTO meta VALUES ('csv_import', ?)", (imported,))
             self.db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:   # BEGIN itself may be what failed (busy): then there is nothing to undo
+                self.db.execute("ROLLBACK")
             raise
 
     def _import_csv(self) -> str:
