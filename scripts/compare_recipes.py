@@ -24,6 +24,7 @@ import pandas as pd
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from redbench.core.atomic import atomic_path  # noqa: E402
+from redbench.core.csv_cells import write_frame  # noqa: E402
 from redbench.training.train import TrainConfig, train  # noqa: E402
 
 RECIPES = {   # name -> TrainConfig overrides
@@ -88,7 +89,7 @@ def main() -> None:
     with atomic_path(args.figure) as tmp:
         fig.savefig(tmp, dpi=120, format="png")
     with atomic_path(Path(args.figure).with_suffix(".csv")) as tmp:
-        frame.to_csv(tmp, index=False)
+        write_frame(frame, tmp, index=False)
     print(f"figure: {args.figure}")
 
 

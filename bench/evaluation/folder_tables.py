@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from redbench.core.csv_cells import restore_frame
 from redbench.evaluation.installed import WeightsLookup, installed_rows
 from redbench.evaluation.rows import select_current
 
@@ -25,7 +26,8 @@ class TableRows(NamedTuple):
 
 def read_rows_csv(folder: Path) -> pd.DataFrame:
     import pandas as pd
-    return pd.read_csv(Path(folder) / ROWS_CSV, dtype={'image': str})
+    # rows.csv quotes a formula-like name ('=1+1.png'); the frame holds the name itself, as the store does
+    return restore_frame(pd.read_csv(Path(folder) / ROWS_CSV, dtype={'image': str}))
 
 
 def table_rows(frame: pd.DataFrame, current: dict | None = None, weights_now: WeightsLookup | None = None

@@ -30,6 +30,7 @@ import pandas as pd
 
 from redbench.datasets.catalog import FOLDER_PREFIX
 
+from redbench.core import csv_cells
 from redbench.core.atomic import atomic_path
 from redbench.core.checks import INT64_MAX, INT64_MIN
 from redbench.core.errors import UserError
@@ -353,7 +354,7 @@ class ResultStore:
         self.folder.mkdir(parents=True, exist_ok=True)
         with atomic_path(self.csv_path) as tmp:
             with open(tmp, "w", newline="", encoding="utf-8") as fh:
-                writer = csv.writer(fh)
+                writer = csv_cells.writer(fh)   # a name like '=1+1.png' must not run as a formula
                 writer.writerow(COLUMNS)
                 for row in frame[COLUMNS].itertuples(index=False):
                     writer.writerow([_csv_value(name, value) for name, value in zip(COLUMNS, row)])
@@ -377,7 +378,7 @@ def _parse_record(record: dict) -> dict:
     """A rows.csv line as a store row. Key fields must parse (else ValueError/TypeError); value fields
     that do not parse become None and the row is recomputed after validation reports it."""
     row = {"task": _text(record["task"]), "dataset": _text(record["dataset"]), "image": _text(record["image"]),
-           "method": _text(record["method"]), "weights": (record.get("weights") or "").strip() or UNRECORDED,
+           "method": _text(record["method"]), "weights": _optional(record.get("weights")) or UNRECORDED,
            "level": float(record["level"]), "seed": int(float(record["seed"])), "clip": int(_bool(record["clip"]))}
     if not math.isfinite(row["level"]):
         raise ValueError("level")
@@ -390,15 +391,21 @@ def _parse_record(record: dict) -> dict:
             row[name] = None
     if row["noise_seed"] is not None and not INT64_MIN <= row["noise_seed"] <= INT64_MAX:
         row["noise_seed"] = None
-    row["worker"] = (record.get("worker") or "").strip() or None
-    row["device"] = (record.get("device") or "").strip() or None
+    row["worker"] = _optional(record.get("worker"))
+    row["device"] = _optional(record.get("device"))
     return row
 
 
 def _text(value) -> str:
+    """A key field of rows.csv, as the store holds it (the quote export_csv put before a formula-like cell
+    removed)."""
     if value is None or not str(value).strip():
         raise ValueError("empty key field")
-    return str(value).strip()
+    return csv_cells.restore(str(value).strip())
+
+
+def _optional(value) -> str | None:
+    return _text(value) if value is not None and str(value).strip() else None
 
 
 def select_current(frame: pd.DataFrame, current: dict) -> pd.DataFrame:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from redbench.core.atomic import atomic_path
+from redbench.core.csv_cells import write_frame
 
 
 def _select(rows: pd.DataFrame, task: str, dataset: str, level=None, methods=None) -> pd.DataFrame:
@@ -40,7 +41,7 @@ def write_per_image_csv(rows: pd.DataFrame, task: str, dataset: str, out_csv: Pa
     out_csv = Path(out_csv)
     out_csv.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(out_csv) as tmp:
-        table.to_csv(tmp)
+        write_frame(table, tmp)   # image names become row labels: none may run as a formula
     return out_csv
 
 

@@ -11,7 +11,6 @@ SIGTERM and SIGINT end the run after the current step with a checkpoint.
 """
 from __future__ import annotations
 
-import csv
 import os
 import signal
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import torch
 
+from redbench.core import csv_cells
 from redbench.core.atomic import write_text_atomic
 from redbench.core.checks import check_out_dir
 from redbench.core.degradations import parse_levels
@@ -110,7 +110,7 @@ class TrainingLog:
     def __init__(self, path: Path, name: str):
         new = not path.exists()
         self.name, self.file = name, open(path, "a", newline="")
-        self.writer = csv.writer(self.file)
+        self.writer = csv_cells.writer(self.file)
         if new:
             self.writer.writerow(["step", "patches", "seconds", "lr", "loss", "val_psnr"])
 
