@@ -3,10 +3,10 @@
     python scripts/stress_store.py [--runs 32] [--images 24] [--method noisy] [--seed 0] [--keep DIR] [--json PATH]
 
 Starts --runs `eval` runs at once into one new --out, on a folder of tiny gray PNGs (`dir:`), each with --jobs 1
-(one process per run, so the machine holds --runs Pythons, about 300 MB each). Run i evaluates sigma i+1, its
-own, then sigma N+1, which every run computes, so all of them also race to write the same rows. A random third of
-the runs (by --seed) is killed with SIGKILL mid-run, after it has written a random number of the rows of its own
-sigma but before their last, and started again at once, while the others still write. The script exports rows.csv from the store the whole time
+(one process per run, so the machine holds --runs Pythons, about 300 MB each). Run i evaluates sigmas 2i+1 and
+2i+2, its own, then sigma 2N+1, which every run computes, so all of them also race to write the same rows. A random
+third of the runs (by --seed) is killed with SIGKILL mid-run, once it has written a random number of rows (up to
+half an image set) of its own sigmas, and started again at once, while the others still write. The script exports rows.csv from the store the whole time
 (as a run does when it ends) and checks that each export reads back whole. When every run has ended it compares
 the store and the rows.csv the runs left with one uninterrupted run of all the sigmas into another folder, and
 prints:
@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import multiprocessing
 import os
 import random
 import re
@@ -34,7 +35,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from contextlib import closing
 from dataclasses import asdict, dataclass, field
@@ -62,9 +62,10 @@ class Figures:
     different: int = 0
     unexpected: int = 0              # rows.csv lines whose key is not in the plan at all
     invalid: int = 0                 # stored rows that fail validation (rows.problems)
-    killed: int = 0                  # killed while alive, after writing at least one row of its own sigma
+    killed: int = 0                  # killed while alive, after writing at least one row of its own sigmas
     kills_missed: int = 0            # chosen, but ended before writing the rows it was to be killed after
     kills_cut_work: int = 0          # kills that left rows to compute: the rerun computed some (not only reused)
+    watch_gap_seconds: float = 0.0   # the longest time between two looks of the watcher at the rows written
     temp_files_left: int = 0         # .NAME.*.tmp files of killed runs' unfinished atomic writes
     killed_after_rows: list[int] = field(default_factory=list)
     exports: int = 0
@@ -84,8 +85,8 @@ class Figures:
                  f"rows; {self.kills_cut_work} of them before their last row, so the rerun computed the rest); "
                  f"{self.kills_missed} more were chosen but ended first; {self.temp_files_left} temp files of "
                  f"killed writes left in --out")
-        return [f"store stress: {self.runs} runs at once into one --out ({self.images} images x 2 sigmas each, "
-                f"one its own, one shared by all; method {self.method}, --jobs 1), {self.cores} cores, load "
+        return [f"store stress: {self.runs} runs at once into one --out ({self.images} images x 3 sigmas each, "
+                f"two its own, one shared by all; method {self.method}, --jobs 1), {self.cores} cores, load "
                 f"average {self.load_average:.1f} at the start",
                 f"runs refused: {self.refused}",
                 f"rows lost: {self.lost} (of {self.rows_expected})",
@@ -183,6 +184,14 @@ def export_once(out: Path) -> bool:
     return csv_keys(out / "rows.csv") is not None and imported_rows(out / "rows.csv") is not None
 
 
+def export_while_writing(out: Path, writers_done, exports, unreadable) -> None:
+    """Export rows.csv every half second until the runs have ended, counting exports and those not whole."""
+    while not writers_done.wait(0.5):
+        if (out / "rows.sqlite").exists():
+            exports.value += 1
+            unreadable.value += not export_once(out)
+
+
 def key(row: dict) -> tuple:
     return (*(str(row[c]) for c in STORE_KEY[:5]), float(row["level"]), int(row["seed"]),
             str(row["clip"]).lower() in ("true", "1"))
@@ -201,12 +210,12 @@ def stress(runs: int = 32, images: int = 24, method: str = "noisy", seed: int = 
     pictures, out, reference, logs = work / "images", work / "out", work / "reference", work / "logs"
     logs.mkdir()
     make_images(pictures, images, seed)
-    sigmas = list(range(1, runs + 2))
-    plan = {i: [sigmas[i], sigmas[-1]] for i in range(runs)}      # its own sigma first: it is killed in that one
+    sigmas = list(range(1, 2 * runs + 2))
+    plan = {i: [sigmas[2 * i], sigmas[2 * i + 1], sigmas[-1]] for i in range(runs)}   # its own first: killed in those
     figures = Figures(runs, images, method, rows_expected=len(sigmas) * images, cores=os.cpu_count() or 1,
                       load_average=os.getloadavg()[0])
 
-    progress(f"uninterrupted run of sigmas 1..{runs + 1} into {reference}")
+    progress(f"uninterrupted run of sigmas 1..{len(sigmas)} into {reference}")
     began = time.monotonic()
     ref = subprocess.run(command(pictures, sigmas, method, reference), capture_output=True, text=True,
                          env=dict(os.environ, OMP_NUM_THREADS="1"), cwd=ROOT, timeout=RUN_TIMEOUT)
@@ -215,8 +224,8 @@ def stress(runs: int = 32, images: int = 24, method: str = "noisy", seed: int = 
         raise RuntimeError(f"the uninterrupted run failed: {ref.stderr[-2000:]}")
 
     rng = random.Random(seed)
-    # run -> kill once it has written this many rows: within the first half of its own sigma's, so that a busy
-    # machine, which lets this watcher look only now and then, still finds it before its last row
+    # run -> kill once it has written this many rows: within the first quarter of its own sigmas' rows, so that a
+    # busy machine, which lets this watcher look only now and then, still finds it before its last row
     victims = {i: rng.randint(1, max(1, images // 2)) for i in rng.sample(range(runs), runs // 3)}
     progress(f"{runs} runs into {out}; killing runs {sorted(victims)} mid-run")
     began = time.monotonic()
@@ -224,20 +233,18 @@ def stress(runs: int = 32, images: int = 24, method: str = "noisy", seed: int = 
     for i in range(runs):
         live[i] = start(command(pictures, plan[i], method, out), logs / f"run{i}.log")
     host = os.uname().nodename
-    writers_done = threading.Event()
-
-    def export_while_writing() -> None:
-        """Beside the watcher, so that a slow export never lets a run pass the point it is to be killed at."""
-        while not writers_done.wait(0.5):
-            if (out / "rows.sqlite").exists():
-                figures.exports += 1
-                figures.exports_unreadable += not export_once(out)
-
-    exporter = threading.Thread(target=export_while_writing, daemon=True)
+    # the exports run in a process of their own: in a thread of this one they would hold the interpreter lock
+    # for long stretches and let a run pass the point it is to be killed at unseen
+    context = multiprocessing.get_context("spawn")
+    writers_done, exports, unreadable = context.Event(), context.Value("i", 0), context.Value("i", 0)
+    exporter = context.Process(target=export_while_writing, args=(out, writers_done, exports, unreadable))
     exporter.start()
     try:
+        looked = time.monotonic()
         while live:
             written = rows_by_worker(out / "rows.sqlite")
+            figures.watch_gap_seconds = max(figures.watch_gap_seconds, time.monotonic() - looked)
+            looked = time.monotonic()
             for i, proc in list(live.items()):
                 rc = proc.poll()
                 if rc is None and i in victims and written.get(f"{host}:{proc.pid}", 0) >= victims[i]:
@@ -268,6 +275,7 @@ def stress(runs: int = 32, images: int = 24, method: str = "noisy", seed: int = 
             proc.wait()
         writers_done.set()
         exporter.join()
+        figures.exports, figures.exports_unreadable = exports.value, unreadable.value
     figures.wall_seconds = time.monotonic() - began
     figures.kills_cut_work = sum(restorations_run(log) > 0 for log in logs.glob("*.rerun.log"))
     figures.temp_files_left = len(list(out.glob(".*.tmp")))
