@@ -36,7 +36,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -133,15 +132,26 @@ def error_line(log: Path) -> str:
     return (errors or lines or ["(no output)"])[-1][:300]
 
 
-def rows_by_worker(db_path: Path) -> dict[str, int]:
-    """Rows written so far by each worker (host:pid), read without taking any write lock."""
-    if not db_path.exists():
-        return {}
-    try:
-        with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)) as db:
-            return dict(db.execute("SELECT worker, count(*) FROM rows GROUP BY worker").fetchall())
-    except sqlite3.Error:          # not created yet, or busy: look again next time
-        return {}
+class RowCounter:
+    """Rows written so far by each worker (host:pid). A plain connection that only reads: one opened read-only
+    (mode=ro) may not map the WAL index and then sees only checkpointed rows, far behind the writers."""
+
+    def __init__(self, db_path: Path):
+        self.db_path, self.db = db_path, None
+
+    def __call__(self) -> dict[str, int]:
+        try:
+            if self.db is None:
+                if not self.db_path.exists():          # a connection would create it: let the first run do that
+                    return {}
+                self.db = sqlite3.connect(self.db_path, timeout=5, isolation_level=None)
+            return dict(self.db.execute("SELECT worker, count(*) FROM rows GROUP BY worker").fetchall())
+        except sqlite3.Error:          # no table yet, or busy: look again next time
+            return {}
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
 
 
 def csv_keys(path: Path) -> list[tuple] | None:
@@ -233,6 +243,7 @@ def stress(runs: int = 32, images: int = 24, method: str = "noisy", seed: int = 
     for i in range(runs):
         live[i] = start(command(pictures, plan[i], method, out), logs / f"run{i}.log")
     host = os.uname().nodename
+    rows_by_worker = RowCounter(out / "rows.sqlite")
     # the exports run in a process of their own: in a thread of this one they would hold the interpreter lock
     # for long stretches and let a run pass the point it is to be killed at unseen
     context = multiprocessing.get_context("spawn")
@@ -242,7 +253,7 @@ def stress(runs: int = 32, images: int = 24, method: str = "noisy", seed: int = 
     try:
         looked = time.monotonic()
         while live:
-            written = rows_by_worker(out / "rows.sqlite")
+            written = rows_by_worker()
             figures.watch_gap_seconds = max(figures.watch_gap_seconds, time.monotonic() - looked)
             looked = time.monotonic()
             for i, proc in list(live.items()):
@@ -273,6 +284,7 @@ def stress(runs: int = 32, images: int = 24, method: str = "noisy", seed: int = 
         for proc in live.values():   # an error here must not leave runs writing on
             proc.kill()
             proc.wait()
+        rows_by_worker.close()
         writers_done.set()
         exporter.join()
         figures.exports, figures.exports_unreadable = exports.value, unreadable.value
