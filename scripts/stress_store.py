@@ -258,14 +258,15 @@ def stress(runs: int = 32, images: int = 24, method: str = "noisy", seed: int = 
             looked = time.monotonic()
             for i, proc in list(live.items()):
                 rc = proc.poll()
-                if rc is None and i in victims and written.get(f"{host}:{proc.pid}", 0) >= victims[i]:
+                worker = f"{host}:{proc.pid}"
+                if rc is None and i in victims and written.get(worker, 0) >= victims[i]:
                     proc.send_signal(signal.SIGKILL)
                     proc.wait()
                     figures.killed += 1
-                    figures.killed_after_rows.append(written[f"{host}:{proc.pid}"])
+                    figures.killed_after_rows.append(rows_by_worker().get(worker, 0))   # all it wrote before dying
                     del victims[i]
                     live[i] = start(command(pictures, plan[i], method, out), logs / f"run{i}.rerun.log")
-                    continue
+                    break            # killing took a while: the other counts are stale, look again
                 if rc is None and time.monotonic() - began > RUN_TIMEOUT:
                     proc.kill()
                     proc.wait()
