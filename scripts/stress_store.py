@@ -256,17 +256,20 @@ def stress(runs: int = 32, images: int = 24, method: str = "noisy", seed: int = 
             written = rows_by_worker()
             figures.watch_gap_seconds = max(figures.watch_gap_seconds, time.monotonic() - looked)
             looked = time.monotonic()
+            # every run due is killed at once, before any is reaped or restarted (that takes a while here)
+            due = [i for i, proc in live.items() if i in victims and proc.poll() is None
+                   and written.get(f"{host}:{proc.pid}", 0) >= victims[i]]
+            for i in due:
+                live[i].send_signal(signal.SIGKILL)
+            for i in due:
+                live[i].wait()
+                figures.killed += 1
+                # all it wrote before dying
+                figures.killed_after_rows.append(rows_by_worker().get(f"{host}:{live[i].pid}", 0))
+                del victims[i]
+                live[i] = start(command(pictures, plan[i], method, out), logs / f"run{i}.rerun.log")
             for i, proc in list(live.items()):
                 rc = proc.poll()
-                worker = f"{host}:{proc.pid}"
-                if rc is None and i in victims and written.get(worker, 0) >= victims[i]:
-                    proc.send_signal(signal.SIGKILL)
-                    proc.wait()
-                    figures.killed += 1
-                    figures.killed_after_rows.append(rows_by_worker().get(worker, 0))   # all it wrote before dying
-                    del victims[i]
-                    live[i] = start(command(pictures, plan[i], method, out), logs / f"run{i}.rerun.log")
-                    break            # killing took a while: the other counts are stale, look again
                 if rc is None and time.monotonic() - began > RUN_TIMEOUT:
                     proc.kill()
                     proc.wait()
