@@ -6,10 +6,10 @@ Starts --runs `eval` runs at once into one new --out, on a folder of tiny gray P
 (one process per run, so the machine holds --runs Pythons, about 300 MB each). Run i evaluates sigmas 2i+1 and
 2i+2, its own, then sigma 2N+1, which every run computes, so all of them also race to write the same rows. A random
 third of the runs (by --seed) is killed with SIGKILL mid-run, once it has written a random number of rows (up to
-half an image set) of its own sigmas, and started again at once, while the others still write. The script exports rows.csv from the store the whole time
-(as a run does when it ends) and checks that each export reads back whole. When every run has ended it compares
-the store and the rows.csv the runs left with one uninterrupted run of all the sigmas into another folder, and
-prints:
+half an image set) of its own sigmas, and started again at once, while the others still write. Meanwhile another
+process exports rows.csv from the store every half second (as a run does when it ends) and checks that each export
+reads back whole. When every run has ended the script compares the store and the rows.csv the runs left with one
+uninterrupted run of all the sigmas into another folder, and prints:
 
     runs refused       runs that ended with an error (a lock refused, a failed write) instead of their rows
     rows lost          rows of the plan missing from rows.sqlite or from rows.csv
