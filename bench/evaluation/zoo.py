@@ -8,11 +8,11 @@ method of the same weights), the dataset of the paper's first table for the task
 """
 from __future__ import annotations
 
-import csv
 import io
 import json
 from pathlib import Path
 
+from redbench.core import csv_cells
 from redbench.core.weights_id import format_weights_id
 
 FORMATS = ("md", "csv", "json")
@@ -98,10 +98,10 @@ def render(rows: list[dict], fmt: str) -> str:
         return json.dumps(rows, indent=2) + "\n"
     if fmt == "csv":
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
+        writer = csv_cells.writer(buffer, lineterminator="\n")    # text from a model card is not trusted
         writer.writerow([heading for _, heading in COLUMNS])
         for row in rows:
-            writer.writerow([spreadsheet_safe(row[key]) for key, _ in COLUMNS])
+            writer.writerow(["" if row[key] is None else row[key] for key, _ in COLUMNS])
         return buffer.getvalue()
     from redbench.core.markdown import md_table
     return md_table([heading for _, heading in COLUMNS],
@@ -116,15 +116,3 @@ def md_cell(key: str, value) -> str:
     if key == "parameters":
         return f"{value:,}"
     return str(value)
-
-
-def spreadsheet_safe(value) -> str:
-    """A CSV cell a spreadsheet shows as text: a leading =, +, -, @, tab or carriage return would make it a
-    formula (text from a model card is not trusted), so such text gets a leading apostrophe. Numbers stay
-    numbers; None is an empty cell."""
-    if value is None:
-        return ""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
