@@ -185,9 +185,9 @@ def degrade_and_restore(method, job: Job, config: RestoreConfig) -> dict:
     from redbench.evaluation.saved_images import write_png
     degradation, degraded, target, seed = degrade(eval_item(job, config))
     if config.task == "denoise":
-        colour = config.color == "channels" and read_image(str(job.source)).ndim == 3
-        if colour:   # each channel with the gray input's noise draw pattern (seeded like eval's)
-            clean = read_image(str(job.source)).astype(np.float64)
+        rgb = read_image(str(job.source)) if config.color == "channels" else None
+        if rgb is not None and rgb.ndim == 3:   # each channel with the gray input's noise draw pattern (seeded like eval's)
+            clean = rgb.astype(np.float64)
             noisy = degradation.apply(clean, seed)
             planes = [restore_plane(method, noisy[..., c], degradation) for c in range(3)]
             restored = np.stack([p.image for p in planes], axis=-1)
@@ -212,10 +212,7 @@ def degrade_and_restore(method, job: Job, config: RestoreConfig) -> dict:
                                                                     target.shape) for c in (1, 2)])
             low = np.stack([degradation.downscale(rgb[..., c].astype(np.float64)) for c in range(3)], axis=-1)
         else:
-            from redbench.datasets.catalog import get_spec
-            from redbench.datasets.images import ground_truth
-            item = eval_item(job, config)
-            low = degradation.downscale(ground_truth(item.path, get_spec(item.dataset), "sr"))
+            low = degradation.downscale(target)   # target is the cropped Y, which downscale crops to anyway
         write_png(job.degraded, low)
     write_png(job.output, restored)
     from redbench.core.names import printable_name
