@@ -18,6 +18,7 @@ import argparse
 import os
 import sys
 
+from redbench.core.allocator import reexec_with_fast_allocator
 from redbench.core.defaults import DEVICES
 from redbench.core.errors import UserError
 
@@ -578,15 +579,7 @@ def main(argv: list[str], prog: str = "redbench") -> int:
         return code
 
 
-def _reexec_with_fast_allocator() -> None:
-    # glibc otherwise maps/unmaps every large activation buffer (~1.6x slower training on CPU, see the
-    # shared notes); the setting only takes effect if present before Python starts.
-    if os.environ.get("MALLOC_MMAP_MAX_") is None and os.environ.get("REDBENCH_NO_REEXEC") is None:
-        env = dict(os.environ, MALLOC_MMAP_MAX_="0", MALLOC_TRIM_THRESHOLD_="100000000000")
-        os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], env)
-
-
 def run(prog: str | None = None) -> None:
     """Console entry point (`redbench`, run_bench.py, python -m redbench): exits with main's code."""
-    _reexec_with_fast_allocator()
+    reexec_with_fast_allocator()
     sys.exit(main(sys.argv[1:], prog=prog or os.path.basename(sys.argv[0])))

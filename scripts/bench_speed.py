@@ -4,6 +4,12 @@ and bf16 autocast, with the achieved GFLOP/s against the device's peak *for that
     MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000 \
         python scripts/bench_speed.py [--device cpu|cuda] [--precision fp32,bf16] [--depths 10,20,30]
         [--seconds 20] [--batch 16] [--profile]        # --profile: torch.profiler table of one bf16 RED30 step
+    python scripts/bench_speed.py --variants all [--depths 20,30] [--seconds 20] [--rounds 3]
+
+--variants measures one bf16 training step form against another, each in a fresh process (so an environment
+variable such as the allocator setting or the OpenMP thread binding takes effect), and prints patches/s per
+depth with the ratio to `base`, today's training step (train.py's Trainer.optimize: autocast, channels_last,
+clip, Adam). Quiet machine only: stop the campaign first (kill -STOP, then -CONT), or the figures mislead.
 
 FLOPs are counted analytically (2 x MACs of every 3x3 layer; training = 3 x forward).
 CPU peaks per core and cycle (two FMA pipes): fp32 = 64 FLOP with 512-bit AVX-512 FMA (Intel),
@@ -14,13 +20,17 @@ Winograd convolutions, so a share of peak can read high: a yardstick, not a meas
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import time
+from dataclasses import dataclass, field, replace
 
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from redbench.core.allocator import FAST_ALLOCATOR  # noqa: E402
 from redbench.training.precision import cpu_flags  # noqa: E402
 from redbench.methods.red_network import red  # noqa: E402
 
@@ -67,21 +77,70 @@ def timed(fn, seconds: float, device: str) -> tuple[int, float]:
     return count, time.perf_counter() - start
 
 
-def make_step(depth: int, batch: int, device: str, precision: str):
+
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One form of the bf16 training step. `base` is the one train.py takes."""
+    name: str
+    note: str
+    channels_last: bool = True
+    bf16_weights: bool = False     # bf16 parameters kept between steps, fp32 master copy in Adam (no autocast)
+    compile: bool = False          # torch.compile, inductor CPU backend (fuses the pointwise ops around convs)
+    batch: int = 16
+    env: dict = field(default_factory=lambda: dict(FAST_ALLOCATOR))
+
+
+VARIANTS = {v.name: v for v in [
+    Variant("base", "autocast bf16, channels_last, batch 16, fast allocator (train.py today)"),
+    Variant("glibc-malloc", "base without MALLOC_MMAP_MAX_/MALLOC_TRIM_THRESHOLD_", env={}),
+    Variant("nchw", "base with NCHW activations and weights", channels_last=False),
+    Variant("bf16-weights", "bf16 weights kept between steps, fp32 master weights in Adam", bf16_weights=True),
+    Variant("compile", "base under torch.compile (inductor)", compile=True),
+    Variant("bf16-weights+compile", "both of the above", bf16_weights=True, compile=True),
+    Variant("batch32", "base at batch 32", batch=32),
+    Variant("batch64", "base at batch 64", batch=64),
+    Variant("pinned", "base with OMP_PROC_BIND=close OMP_PLACES=cores",
+            env=dict(FAST_ALLOCATOR, OMP_PROC_BIND="close", OMP_PLACES="cores")),
+]}
+
+
+def make_step(depth: int, batch: int, device: str, precision: str, variant: Variant | None = None):
+    variant = variant or replace(VARIANTS["base"], batch=batch)
     net = red(depth).to(device)
-    fmt = torch.channels_last
+    fmt = torch.channels_last if variant.channels_last else torch.contiguous_format
     net = net.to(memory_format=fmt)
-    opt = torch.optim.Adam(net.parameters(), lr=1e-4)
-    x = torch.rand(batch, 1, 50, 50, device=device).contiguous(memory_format=fmt)
-    y = torch.rand_like(x)
+    params = list(net.parameters())
     autocast = "cuda" if device == "cuda" else "cpu"
+    bf16_weights = variant.bf16_weights and precision == "bf16"
+    if bf16_weights:
+        master = [p.detach().float().clone().requires_grad_(True) for p in params]
+        net = net.to(torch.bfloat16)
+        params = list(net.parameters())
+    opt = torch.optim.Adam(master if bf16_weights else params, lr=1e-4)
+    x = torch.rand(variant.batch, 1, 50, 50, device=device).contiguous(memory_format=fmt)
+    y = torch.rand_like(x)
+    if bf16_weights:
+        x = x.to(torch.bfloat16)
+    forward = torch.compile(net) if variant.compile else net
 
     def train_step():
-        with torch.autocast(autocast, dtype=torch.bfloat16, enabled=precision == "bf16"):
-            loss = torch.nn.functional.mse_loss(net(x).float(), y)
+        with torch.autocast(autocast, dtype=torch.bfloat16, enabled=precision == "bf16" and not bf16_weights):
+            loss = torch.nn.functional.mse_loss(forward(x).float(), y)
         opt.zero_grad(set_to_none=True)
+        if bf16_weights:
+            net.zero_grad(set_to_none=True)
         loss.backward()
+        if bf16_weights:
+            for m, p in zip(master, params):
+                m.grad = p.grad.float()
+        torch.nn.utils.clip_grad_norm_(master if bf16_weights else params, 1.0)
         opt.step()
+        if bf16_weights:
+            with torch.no_grad():
+                for m, p in zip(master, params):
+                    p.copy_(m)
 
     @torch.no_grad()
     def infer(image):
@@ -103,6 +162,52 @@ def profile(batch: int, device: str) -> None:
                                     row_limit=25))
 
 
+def measure_variant(name: str, depth: int, seconds: float) -> float:
+    """Patches/s of one variant, in this process (the parent set its environment)."""
+    variant = VARIANTS[name]
+    _, train_step, _ = make_step(depth, variant.batch, "cpu", "bf16", variant)
+    steps, secs = timed(train_step, seconds, "cpu")
+    return steps * variant.batch / secs
+
+
+def run_variants(names: list[str], depths: list[int], seconds: float, rounds: int) -> None:
+    """Each (variant, depth) in a fresh process with the variant's environment, `rounds` times interleaved (base,
+    a, b, ..., base, a, b, ...), so the machine's drift (clock boost, a neighbour) falls on every variant alike;
+    a table of the median patches/s, its range, and the median ratio to base within each round."""
+    from statistics import median
+    flags = cpu_flags()
+    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+                 "unknown CPU")
+    kinds = [f for f in ("amx_bf16", "avx512_bf16", "avx512f", "avx2") if f in flags]
+    print(f"CPU: {model}; flags: {' '.join(kinds)}; {torch.get_num_threads()} threads; torch {torch.__version__}; "
+          f"bf16; {seconds:g} s per figure, {rounds} interleaved rounds")
+    figures: dict = {}   # (name, depth) -> [patches/s per round]
+    for _ in range(rounds):
+        for name in names:
+            for depth in depths:
+                env = {k: v for k, v in os.environ.items() if k not in FAST_ALLOCATOR and not k.startswith("OMP_P")}
+                env.update(VARIANTS[name].env)
+                out = subprocess.run([sys.executable, __file__, "--one", name, "--depths", str(depth),
+                                      "--seconds", str(seconds)], env=env, capture_output=True, text=True)
+                if out.returncode != 0:
+                    print(f"  {name} RED{depth} failed: {out.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+                    figures.setdefault((name, depth), []).append(None)
+                    continue
+                figures.setdefault((name, depth), []).append(
+                    json.loads(out.stdout.strip().splitlines()[-1])["patches_per_s"])
+    print("| variant | what | " + " | ".join(f"RED{d} patches/s (range)" for d in depths) + " | vs base (median of rounds) |")
+    print("|---|---|" + "---:|" * len(depths) + "---|")
+    for name in names:
+        cells, ratios = [], []
+        for depth in depths:
+            got = [f for f in figures[(name, depth)] if f]
+            cells.append(f"{median(got):.1f} ({min(got):.1f}-{max(got):.1f})" if got else "failed")
+            pairs = [f / b for f, b in zip(figures[(name, depth)], figures[("base", depth)]) if f and b]
+            if pairs:
+                ratios.append(f"{median(pairs):.2f}x")
+        print(f"| {name} | {VARIANTS[name].note} | {' | '.join(cells)} | {' / '.join(ratios) or '-'} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -113,8 +218,23 @@ def main() -> None:
     parser.add_argument("--image", type=int, default=256, help="inference image side")
     parser.add_argument("--peak", type=float, help="device peak GFLOP/s, if known (overrides the CPU estimate)")
     parser.add_argument("--profile", action="store_true", help="profile one bf16 RED30 training step and exit")
+    parser.add_argument("--variants", help=f"comma-separated, or all: {', '.join(VARIANTS)} (CPU, bf16)")
+    parser.add_argument("--rounds", type=int, default=3, help="with --variants: interleaved repeats")
+    parser.add_argument("--one", help=argparse.SUPPRESS)   # the child process of --variants
     args = parser.parse_args()
     device = args.device
+    if args.one:
+        depth = int(args.depths.split(",")[0])
+        print(json.dumps({"patches_per_s": measure_variant(args.one, depth, args.seconds)}))
+        return
+    if args.variants:
+        names = list(VARIANTS) if args.variants == "all" else args.variants.split(",")
+        unknown = [n for n in names if n not in VARIANTS]
+        if unknown:
+            sys.exit(f"error: unknown variant {unknown[0]!r}: use {', '.join(VARIANTS)} or all.")
+        run_variants(["base"] + [n for n in names if n != "base"], [int(d) for d in args.depths.split(",")],
+                     args.seconds, args.rounds)
+        return
     if args.profile:
         profile(args.batch, device)
         return

@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from redbench.core.allocator import reexec_with_fast_allocator  # noqa: E402
 from redbench.core.atomic import atomic_path  # noqa: E402
 from redbench.core.csv_cells import write_frame  # noqa: E402
 from redbench.training.train import TrainConfig, train  # noqa: E402
@@ -94,4 +95,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    reexec_with_fast_allocator()
     main()

@@ -23,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from redbench.core.allocator import reexec_with_fast_allocator  # noqa: E402
 from redbench.core.atomic import atomic_path  # noqa: E402
 from redbench.core.errors import UserError  # noqa: E402
 from redbench.reporting.experiments import DECISIVE, decisive, figure3, is_done, run_experiment  # noqa: E402
@@ -118,5 +119,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    reexec_with_fast_allocator()
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     sys.exit(main())

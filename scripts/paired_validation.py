@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from redbench.core.allocator import reexec_with_fast_allocator  # noqa: E402
 from redbench.core.atomic import write_text_atomic  # noqa: E402
 from redbench.core.checks import check_number  # noqa: E402
 from redbench.core.errors import UserError  # noqa: E402
@@ -65,4 +66,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    reexec_with_fast_allocator()
     sys.exit(main())

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from redbench.core.allocator import reexec_with_fast_allocator  # noqa: E402
 from redbench.core.degradations import make_degradation, noise_seed  # noqa: E402
 from redbench.core.metrics import psnr  # noqa: E402
 from redbench.training.train import TrainConfig, train  # noqa: E402
@@ -86,4 +87,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    reexec_with_fast_allocator()
     main()
