@@ -266,10 +266,18 @@ def headline_cells(inp: ReportInput) -> list[dict]:
     return out
 
 
-def headline_rows(cells: list[dict]) -> list[dict]:
+def with_headline(inp: ReportInput) -> ReportInput:
+    """The input with its headline cells, computed here once; the figure and the report's first screen read them."""
+    if inp.headline is not None:
+        return inp
+    from dataclasses import replace
+    return replace(inp, headline=tuple(headline_cells(inp)))
+
+
+def headline_rows(cells) -> list[dict]:
     """Per task and set (paper tables first, as pairs() orders them), per yardstick: cells compared, the mean gap
     and how many are within WITHIN_DB; a yardstick without cells for the set is None."""
-    frame = pd.DataFrame(cells, columns=['task', 'dataset', 'level', 'yardstick', 'ours', 'published', 'gap'])
+    frame = pd.DataFrame(list(cells), columns=['task', 'dataset', 'level', 'yardstick', 'ours', 'published', 'gap'])
     out = []
     for task, dataset in pairs(frame):
         row = {'task': task, 'dataset': dataset}

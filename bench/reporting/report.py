@@ -26,7 +26,6 @@ from redbench.reporting.findings import (
     below_paper,
     depth_order,
     experiment_groups,
-    headline_cells,
     headline_rows,
     main_rows,
     method_costs,
@@ -37,6 +36,7 @@ from redbench.reporting.findings import (
     paper_differences,
     training_groups,
     validation_protocols,
+    with_headline,
 )
 from redbench.core.markdown import md_table
 from redbench.reporting.released import section as released_section
@@ -120,7 +120,7 @@ HEADLINE_FIGURE_TITLE = 'Every cell: our red30 minus the published RED30'
 
 def _headline(inp: ReportInput) -> list[str]:
     """The report's first screen: our RED30 per set against both yardsticks, a table and one figure."""
-    rows = headline_rows(headline_cells(inp))
+    rows = headline_rows(with_headline(inp).headline)
     if not rows:
         return []
 

@@ -48,6 +48,7 @@ class ReportInput:
     experiments: tuple = ()          # model cards of the training experiments behind the figures
     results_dir: Path = Path('results')
     figures: tuple = ()              # Figure
+    headline: tuple | None = None    # findings.headline_cells, computed once (findings.with_headline)
     headline_figure: str = ''        # the headline's figure (figures.headline_figure), relative to the report
     commands: tuple = ()             # other commands (training, figures), shown as they are
     deviations: tuple = ()           # deviations known to the caller, beside those found in the data

@@ -211,12 +211,14 @@ def figure_notes() -> dict[str, str]:
 
 
 def with_headline_figure(report_input):
-    """The input with the headline figure drawn from its summary (figures/headline.png), where it has cells."""
+    """The input with its headline cells (findings.with_headline) and the figure drawn from them
+    (figures/headline.png), where there are cells."""
     from dataclasses import replace
 
     from redbench.reporting.figures import headline_figure
-    from redbench.reporting.findings import WITHIN_DB, headline_cells, headline_rows
-    cells = headline_cells(report_input)
+    from redbench.reporting.findings import WITHIN_DB, headline_rows, with_headline
+    report_input = with_headline(report_input)
+    cells = list(report_input.headline)
     if not cells:
         return report_input
     sets = [(r["task"], r["dataset"]) for r in headline_rows(cells)]
