@@ -576,6 +576,20 @@ def test_headline_cells_are_every_complete_red30_cell_against_both_yardsticks():
     assert set5['released'] is None
 
 
+def test_the_headline_cells_are_computed_once_and_what_the_first_screen_shows():
+    from dataclasses import replace
+
+    from redbench.reporting.findings import with_headline
+    from redbench.reporting.report import render_report_text
+    inp = with_headline(_input(_all_rows()))
+    assert with_headline(inp) is inp                          # given cells are kept, not computed again
+    # the first screen renders the cells the input carries: one cell, 0.05 dB below the paper
+    one = ({'task': 'denoise', 'dataset': 'set12', 'level': 50, 'yardstick': 'paper', 'ours': 26.76,
+            'published': 26.81, 'gap': -0.05},)
+    head = render_report_text(replace(inp, headline=one)).split('\n## ')[0]
+    assert '| denoise | set12 | -0.05 | 1/1 | – | – |' in head
+
+
 def test_costs_count_parameters_from_the_model_cards_and_time_from_the_rows():
     from redbench.reporting.findings import method_costs
     from redbench.reporting.report import render_report_text
