@@ -113,7 +113,8 @@ def _eval_flags(p) -> None:
 # flags of `train --plan` and their defaults; without --plan, any of them set is an error
 PLAN_DEFAULTS = {"status": False, "target": "cpu", "nice": 19, "work_dir": None, "preflight": 0, "only": None}
 PLAN_PASSES = ("data_dir", "device", "publish_dir")   # the single-network flags a plan run uses
-METAVARS = {"data_dir": "DIR", "out": "DIR", "publish_dir": "DIR", "init": "WEIGHTS", "levels": "LIST"}
+METAVARS = {"data_dir": "DIR", "out": "DIR", "publish_dir": "DIR", "init": "WEIGHTS", "levels": "LIST",
+            "keep_every": "PATCHES"}
 
 
 def _train_flag_tables() -> tuple[dict, dict, dict]:
@@ -150,6 +151,8 @@ def _train_flag_tables() -> tuple[dict, dict, dict]:
         "snapshot_minutes": "with --publish: publish an improving snapshot this often while training",
         "weights_dtype": "storage of saved weights (float16 changes PSNR by < 0.005 dB)",
         "stop_after": "end this invocation after N steps, checkpointed (rerun to continue)",
+        "keep_every": "keep the network with its card in OUT/snapshots/ each time the total patches (earlier runs "
+                      "of a continued network included) pass a multiple of this; for scripts/leg_curve.py",
         "ship_if_better": "with --publish: replace an installed network of the same name only if this one is better "
                           "on the held-out images at full size by more than the half-width of the 95%% interval of "
                           "the gain",
@@ -158,7 +161,7 @@ def _train_flag_tables() -> tuple[dict, dict, dict]:
                "weights_dtype": ("float16", "float32"), "task": TASKS, "device": DEVICES,
                "skip": ("red", "he", "none"), "train_set": tuple(sorted(SPECS))}
     types = {"lr": float, "minutes": float, "iters": int, "patches": int, "batch_size": int, "threads": int,
-             "stop_after": int, "snapshot_minutes": float}
+             "stop_after": int, "snapshot_minutes": float, "keep_every": int}
     return helps, choices, types
 
 

@@ -33,3 +33,46 @@ def test_fast_recipe_schedule():
     c = TrainConfig(recipe="fast", iters=100)
     assert lr_at(c, 0.5) < lr_at(c, 0.1) <= 1e-3 and lr_at(c, 1.0) == pytest.approx(1e-5)
     assert lr_at(TrainConfig(recipe="paper"), 0.7) == 1e-4
+
+
+def _kept(out):
+    return sorted(p.stem for p in (out / "snapshots").glob("*.json"))
+
+
+def test_keep_every_keeps_the_network_at_each_multiple_once(mirror, tmp_path, capsys):
+    """--keep-every 6 at 4 patches a step: the steps that pass 6, 12 and 18 patches keep the network as it is; a
+    run resumed from a checkpoint before two of them passes them again and rewrites neither."""
+    import shutil
+
+    from redbench.methods import weights
+    out = tmp_path / "run"
+    config = dict(width=4, keep_every=6, checkpoint_seconds=1e9)   # checkpoints only where an invocation ends
+    assert train(_config(out, 5, stop_after=1, **config)) is None
+    shutil.copyfile(out / "checkpoint.safetensors", tmp_path / "step1.safetensors")
+    assert train(_config(out, 5, stop_after=2, **config)) is None
+    assert _kept(out) == ["red10-denoise-p0.006k", "red10-denoise-p0.012k"]
+    written = {p.name: p.stat().st_mtime_ns for p in (out / "snapshots").iterdir()}
+    card = weights.read_card("red10-denoise-p0.006k", out / "snapshots")
+    assert (card.patches_seen, card.iterations, card.complete) == (8, 2, False) and card.val_psnr is not None
+    capsys.readouterr()
+    shutil.copyfile(tmp_path / "step1.safetensors", out / "checkpoint.safetensors")   # as if it died at step 3
+    train(_config(out, 5, **config))
+    printed = capsys.readouterr().out
+    assert "kept red10-denoise-p0.018k (20 patches in all)" in printed and printed.count("kept ") == 1
+    assert _kept(out) == ["red10-denoise-p0.006k", "red10-denoise-p0.012k", "red10-denoise-p0.018k"]
+    assert all((out / "snapshots" / name).stat().st_mtime_ns == ns for name, ns in written.items())
+
+    # a continuation of the network of its name counts the patches of the runs before it (20 here)
+    more = tmp_path / "more"
+    train(_config(more, 2, init=str(out / "red10-denoise"), **config))
+    assert _kept(more) == ["red10-denoise-p0.024k"]
+    card = weights.read_card("red10-denoise-p0.024k", more / "snapshots")
+    assert (card.earlier_patches, card.patches_seen, card.total_patches) == (20, 4, 24)
+
+
+def test_keep_every_is_checked_with_the_other_numbers():
+    from redbench.core.errors import UserError
+    from redbench.training.config import check_config
+    for bad in (0, -100, 2.5):
+        with pytest.raises(UserError, match="--keep-every must be positive"):
+            check_config(TrainConfig(iters=1, keep_every=bad))

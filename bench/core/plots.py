@@ -1,4 +1,5 @@
-"""Figures: written atomically, and the one plot of training curves (loss or validation PSNR per iteration)."""
+"""Figures: written atomically, the one plot of training curves (loss or validation PSNR per iteration) and the
+curve of a continuation leg (PSNR per total patches against the network it continues)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -54,3 +55,23 @@ def draw_training_curves(ax, logs: list[Path], labels: list[str] | None = None, 
     ax.legend(fontsize=8)
     if title:
         ax.set_title(title, fontsize=8)
+
+
+def plot_leg_curve(patches: list[int], psnrs: list[float], half_widths: list[float], baseline: float,
+                   baseline_label: str, out: Path, title: str | None = None) -> Path:
+    """A leg's snapshots: mean PSNR against total patches seen, with error bars of `half_widths` (the 95% half-width
+    of each one's paired gain; an infinite one, from a single image, is drawn without a bar), and the network it
+    continues as a horizontal line at `baseline`."""
+    import math
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    bars = [h if math.isfinite(h) else 0.0 for h in half_widths]
+    ax.errorbar(patches, psnrs, yerr=bars, marker="o", ms=4, capsize=3, label="snapshot (95% half-width of the gain)")
+    ax.axhline(baseline, color="grey", linestyle="--", label=baseline_label)
+    ax.set_xlabel("patches seen in all")
+    ax.set_ylabel("mean PSNR on the held-out images (dB)")
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=8)
+    fig.tight_layout()
+    return save_figure(fig, out)

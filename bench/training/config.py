@@ -60,6 +60,7 @@ class TrainConfig:
     weights_dtype: str = "float16"  # storage of published weights (fp16 changes PSNR by < 0.005 dB)
     stop_after: int | None = None   # end this invocation after N steps (checkpointed; rerun to continue)
     ship_if_better: bool = False    # with --publish: replace an installed network only by a resolved gain (ship_rule.py)
+    keep_every: int | None = None   # save OUT/snapshots/<name>-p<total>k at each multiple of this many total patches
 
 
 def build_model(config: TrainConfig) -> torch.nn.Module:
@@ -90,7 +91,7 @@ def check_config(config: TrainConfig) -> None:
             ("--patches", config.patches, True, None), ("--lr", config.lr, False, None),
             ("--batch-size", config.batch_size, True, MAX_BATCH), ("--val-every", config.val_every, True, None),
             ("--log-every", config.log_every, True, None),
-            ("--stop-after", config.stop_after, True, None),
+            ("--stop-after", config.stop_after, True, None), ("--keep-every", config.keep_every, True, None),
             ("--span", config.span, True, None), ("--width", config.width, True, MAX_WIDTH)):
         check_number(flag, value, maximum=maximum, integer=integer, positive=True)
     check_number("--snapshot-minutes", config.snapshot_minutes, minimum=0)

@@ -8,14 +8,20 @@ before it counts (training/ship_rule.py).
 
 Held-out images are those that both model cards say were kept out of training (the last `holdout` images of
 the validation set, training/holdout.py), never more.
+
+Many candidates against one installed network (the snapshots of a leg, scripts/leg_curve.py) share its scores:
+a ScoreCache keeps them, in memory and optionally on disk, so the installed network restores each image once.
 """
 from __future__ import annotations
 
+import json
 import math
 import re
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
+from redbench.core.atomic import write_text_atomic
 from redbench.core.errors import UserError
 from redbench.core.weights_id import format_weights_id
 from redbench.methods import weights as weights_io
@@ -63,6 +69,12 @@ class PairedValidation:
         diffs = list(self.differences().values())
         return sum(diffs) / len(diffs) if diffs else math.nan
 
+    def mean_psnr(self, role: str) -> float:
+        """The mean PSNR of the 'candidate' or the 'installed' network over the images (each image's averaged over
+        the levels first, as the differences are)."""
+        per_image = [[getattr(s, role) for s in self.scores if s.image == image] for image in self.images]
+        return sum(sum(p) / len(p) for p in per_image) / len(per_image) if per_image else math.nan
+
     @property
     def standard_error(self) -> float:
         """Sample standard deviation of the per-image differences over sqrt(images); inf with one image."""
@@ -102,6 +114,33 @@ class PairedValidation:
         return "\n".join(lines)
 
 
+class ScoreCache:
+    """The scores of a network that several paired validations share, keyed by (weights id, image, level, seed):
+    what restoring that image would give again (the restore is deterministic). With a path, also a JSON file,
+    written after each new score, so a later invocation does not restore them either."""
+
+    def __init__(self, path: Path | None = None):
+        self.path, self.scores = path, {}
+        if path is not None and path.exists():
+            try:
+                records = json.loads(path.read_text())
+                self.scores = {(r["weights"], r["image"], float(r["level"]), int(r["seed"])):
+                               {"psnr": float(r["psnr"]), "pixels": int(r["pixels"])} for r in records}
+            except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
+                raise UserError(f"score cache {path} is damaged ({exc!r}); delete it (its scores are recomputed)."
+                                ) from None
+
+    def get(self, weights: str, image: str, level: float, seed: int) -> dict | None:
+        return self.scores.get((weights, image, float(level), int(seed)))
+
+    def put(self, weights: str, image: str, level: float, seed: int, scored: dict) -> None:
+        self.scores[(weights, image, float(level), int(seed))] = {"psnr": scored["psnr"], "pixels": scored["pixels"]}
+        if self.path is not None:
+            records = [{"weights": w, "image": i, "level": lvl, "seed": sd, **v}
+                       for (w, i, lvl, sd), v in self.scores.items()]
+            write_text_atomic(self.path, json.dumps(records, indent=1) + "\n")
+
+
 def held_out_names(card: weights_io.ModelCard, data_dir: str | None = None) -> tuple[str, frozenset[str]]:
     """(validation set, names of its images that `card` says were kept out of training). The training config on
     the card gives the holdout; an older card without one, its validation protocol. A card that says neither kept
@@ -130,9 +169,11 @@ def shared_held_out(candidate: weights_io.ModelCard, installed: weights_io.Model
 
 
 def paired_validation(candidate_ref: str, installed_ref: str, data_dir: str | None = None, device: str = "cpu",
-                      seed: int = 0, levels: list | None = None) -> PairedValidation:
+                      seed: int = 0, levels: list | None = None,
+                      installed_scores: ScoreCache | None = None) -> PairedValidation:
     """Candidate and installed network (a name in methods/weights/ or a path without suffix) restore the shared
-    held-out images at full size at `levels` (default: every level the candidate serves)."""
+    held-out images at full size at `levels` (default: every level the candidate serves). The installed network's
+    scores found in `installed_scores` are taken from there, and the ones it restores are added to it."""
     from redbench.evaluation.rows import row_image
     from redbench.evaluation.runner import WorkItem, restore_and_score
     from redbench.methods.registry import get_method
@@ -154,19 +195,29 @@ def paired_validation(candidate_ref: str, installed_ref: str, data_dir: str | No
         raise UserError(f"{candidate_ref} and {installed_ref} kept no image out of training in common (their cards' "
                         f"holdout), so nothing can validate them against each other; train with --holdout > 0.")
     device = resolve_device(device)
-    networks = {role: get_method(f"net:{ref}", candidate.task).on_device(device)
-                for role, ref in (("candidate", candidate_ref), ("installed", installed_ref))}
+    refs_of = {"candidate": candidate_ref, "installed": installed_ref}
+    networks = {}
+
+    def score(role: str, item: WorkItem) -> dict:
+        if role not in networks:   # loaded when first needed: a cached installed network is never loaded
+            networks[role] = get_method(f"net:{refs_of[role]}", candidate.task).on_device(device)
+        return restore_and_score(networks[role], item)
+
+    installed_id = format_weights_id(installed.name, installed.sha256)
     start = time.perf_counter()
     scores, pixels = [], 0
     for ref in refs:
         for level in levels:
             item = WorkItem(candidate.task, ref.dataset, row_image(ref), ref.path, "paired", level, seed, False,
                             device=device)
-            scored = {role: restore_and_score(method, item) for role, method in networks.items()}
-            scores.append(PairedScore(item.image, float(level), scored["candidate"]["psnr"],
-                                      scored["installed"]["psnr"]))
-            pixels += scored["candidate"]["pixels"]
-    return PairedValidation(format_weights_id(candidate.name, candidate.sha256),
-                            format_weights_id(installed.name, installed.sha256), refs[0].dataset,
+            mine = score("candidate", item)
+            theirs = installed_scores.get(installed_id, item.image, level, seed) if installed_scores is not None else None
+            if theirs is None:
+                theirs = score("installed", item)
+                if installed_scores is not None:
+                    installed_scores.put(installed_id, item.image, level, seed, theirs)
+            scores.append(PairedScore(item.image, float(level), mine["psnr"], theirs["psnr"]))
+            pixels += mine["pixels"]
+    return PairedValidation(format_weights_id(candidate.name, candidate.sha256), installed_id, refs[0].dataset,
                             tuple(levels), tuple(scores), round(time.perf_counter() - start, 1), pixels)
 

@@ -1,8 +1,10 @@
 """What a training leaves behind: the model card, the final weights and curves in the run folder, the copy
---publish installs (or not, with --ship-if-better), and the snapshots --snapshot-minutes publishes meanwhile."""
+--publish installs (or not, with --ship-if-better), the snapshots --snapshot-minutes publishes meanwhile and the
+ones --keep-every keeps in the run folder."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -67,6 +69,37 @@ class SnapshotPublisher:
         weights_io.save(model.state_dict(), card, publish_dir(self.config), dtype=self.config.weights_dtype)
         self.best, self.last_seconds = val_psnr, seconds
         print(f"snapshot {self.name} published: val {val_psnr:.3f} dB at {counters['patches']} patches", flush=True)
+
+
+SNAPSHOTS = "snapshots"   # OUT/snapshots/: what --keep-every keeps (scripts/leg_curve.py reads it)
+
+
+def kept_multiple(before: int, after: int, every: int) -> int | None:
+    """The largest multiple of `every` that a step from `before` to `after` total patches passed (None: none). A
+    step that passes several (a batch larger than `every`) keeps one network: there is only one to keep."""
+    multiple = after // every * every
+    return multiple if multiple > before else None
+
+
+def snapshot_name(name: str, patches: int) -> str:
+    """'<name>-p<patches in thousands>k': red30-denoise-single-p1300k (p0.016k for a test's 16 patches)."""
+    thousands = f"{patches // 1000}" if patches % 1000 == 0 else f"{patches / 1000:.3f}".rstrip("0")
+    return f"{name}-p{thousands}k"
+
+
+def keep_snapshot(config: TrainConfig, model, out: Path, name: str,
+                  card: Callable[[], weights_io.ModelCard]) -> Path | None:
+    """Save the network and its card (`card()`, named `name`) to OUT/snapshots/ unless that snapshot exists: a
+    resumed run passes the same multiple again, at the same step and with the same weights (resumes are exact).
+    The card, written after the weights, is what marks a snapshot as kept; `card` is only called (it may
+    validate) when the snapshot is new."""
+    folder = out / SNAPSHOTS
+    if (folder / f"{name}.json").exists():
+        return None
+    made = card()
+    path = weights_io.save(model.state_dict(), made, folder, dtype=config.weights_dtype)
+    print(f"kept {name} ({made.total_patches} patches in all) in {folder}", flush=True)
+    return path
 
 
 def publish_dir(config: TrainConfig) -> Path:

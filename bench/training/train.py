@@ -6,7 +6,8 @@
 Writes to --out: checkpoint.safetensors (resume state, every --checkpoint-seconds),
 log.csv (loss, lr, validation PSNR), curves.png, and the final weights with their
 model card; --publish also copies them into methods/weights/ (and, with
---snapshot-minutes, publishes improving snapshots while it trains).
+--snapshot-minutes, publishes improving snapshots while it trains). --keep-every keeps snapshots in
+OUT/snapshots/ (never published) for scripts/leg_curve.py.
 SIGTERM and SIGINT end the run after the current step with a checkpoint.
 """
 from __future__ import annotations
@@ -34,7 +35,8 @@ from redbench.training.config import RECIPES, TrainConfig, build_model, check_co
 from redbench.training.ddp import Ranks
 from redbench.training.patches import PatchSource
 from redbench.training.precision import resolve_precision
-from redbench.training.publishing import SnapshotPublisher, make_card, publish_final
+from redbench.training.publishing import (SnapshotPublisher, keep_snapshot, kept_multiple, make_card, publish_final,
+                                          snapshot_name)
 from redbench.training.validation import split_holdout, validate, validation_crop, validation_set
 from redbench.training.vector_patches import VectorPatchSource
 
@@ -170,6 +172,7 @@ class Trainer:
     def step(self) -> None:
         """One optimizer step, then what is due: validation (and a snapshot), a log row, a checkpoint."""
         lr, loss, seconds = self.optimize()
+        before = self.counters["patches"]
         self.counters["step"] += 1
         self.counters["patches"] += self.batch_size * self.ranks.world
         self.counters["seconds"] += seconds
@@ -180,12 +183,29 @@ class Trainer:
             val = f"{self.last_val:.3f}"
             if self.publisher is not None and self.progress() < 1.0:
                 self.publisher.consider(self.model, self.counters, self.last_val, self.log_path)
+        if self.ranks.is_main and self.config.keep_every:
+            self.keep(before, validated=bool(val))
         if self.ranks.is_main and (self.counters["step"] % self.config.log_every == 0 or val):
             self.log.row(self.counters, lr, float(torch.stack(self.losses).float().mean()), val)
             self.losses = []
         if time.monotonic() - self.last_save > self.config.checkpoint_seconds:
             self.save()
             self.last_save = time.monotonic()
+
+    def keep(self, before: int, validated: bool) -> None:
+        """--keep-every: keep the network when this step's total patches (the earlier runs' included, so a leg's
+        snapshots are named by the patches the network has seen) passed a multiple of it."""
+        earlier = self.counters.get("earlier_patches", 0)
+        multiple = kept_multiple(earlier + before, earlier + self.counters["patches"], self.config.keep_every)
+        if multiple is None:
+            return
+        name = snapshot_name(self.name, multiple)
+
+        def card() -> weights_io.ModelCard:
+            val = self.last_val if validated else validate(self.model, self.val_pairs, self.device)
+            return make_card(self.config, self.model, self.counters, self.levels, self.batch_size, self.ranks.world,
+                             self.device, self.precision, name, val, complete=False)
+        keep_snapshot(self.config, self.model, self.out, name, card)
 
     def optimize(self) -> tuple[float, torch.Tensor, float]:
         """(learning rate, loss, seconds) of one step on a fresh batch."""

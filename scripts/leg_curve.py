@@ -1,0 +1,171 @@
+#!/usr/bin/env python
+"""The curve of a continuation leg: each network a `train --keep-every` run kept, against the installed network.
+
+    REDBENCH_DATA_DIR=../shared/datasets python scripts/leg_curve.py --run runs/leg1 --installed red30-denoise-single \
+        [--levels 10,30,50,70] [--device cpu] [--threads N] [--csv FILE] [--md FILE] [--png FILE]
+
+For every snapshot in RUN/snapshots/ and the run's final weights, in the order of the patches they had seen in all,
+the paired validation against INSTALLED (bench/training/paired_validation.py: the held-out images at full size,
+the evaluation's noise and scoring): mean paired gain, its standard error and 95% half-width, and whether the ship
+rule would call it resolved (bench/training/ship_rule.py). Each result is a row of the CSV (default
+RUN/leg_curve.csv) as soon as it is known; a rerun skips the networks already there (same weights id), so the
+script resumes, and as the leg goes on it only validates the new snapshots. The installed network's scores are the
+same for every snapshot: they are computed once and kept beside the CSV (<csv>.installed.json). Then the markdown
+table (default RUN/leg_curve.md) and the plot (default RUN/leg_curve.png): mean PSNR over the held-out images
+against total patches, the installed network as a line, error bars the 95% half-width of the paired gain.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from redbench.core import csv_cells  # noqa: E402
+from redbench.core.allocator import reexec_with_fast_allocator  # noqa: E402
+from redbench.core.atomic import write_text_atomic  # noqa: E402
+from redbench.core.checks import check_number  # noqa: E402
+from redbench.core.degradations import parse_levels  # noqa: E402
+from redbench.core.errors import UserError  # noqa: E402
+from redbench.core.markdown import md_table  # noqa: E402
+from redbench.core.plots import plot_leg_curve  # noqa: E402
+from redbench.core.weights_id import format_weights_id, short_weights_id  # noqa: E402
+from redbench.methods.weights import ModelCard, read_card, split_ref  # noqa: E402
+from redbench.training.paired_validation import ScoreCache, paired_validation  # noqa: E402
+from redbench.training.publishing import SNAPSHOTS  # noqa: E402
+from redbench.training.ship_rule import gain_is_resolved  # noqa: E402
+
+COLUMNS = ("patches", "weights", "installed", "levels", "seed", "images", "pairs", "psnr", "installed_psnr",
+           "mean_gain_db", "se_db", "half_width_db", "resolved", "seconds")
+# what the rows of one CSV must share: its scores compare with each other only at one setting
+SETTING = ("installed", "levels", "seed")
+
+
+def networks(run: Path) -> list[tuple[str, ModelCard]]:
+    """(ref, card) of every snapshot in RUN/snapshots/ and of the final weights in RUN, by total patches seen."""
+    if not run.is_dir():
+        raise UserError(f"--run {run} is not a folder; give the --out folder of a `train --keep-every` run.")
+    found = {}
+    for folder in (run / SNAPSHOTS, run):   # the final weights last: they replace a snapshot of the same file
+        for card_path in sorted(folder.glob("*.json")):
+            if card_path.with_suffix(".safetensors").is_file():   # the checkpoint has no card; our outputs no weights
+                card = read_card(card_path.stem, folder)
+                found[card.sha256] = (str(folder / card_path.stem), card)
+    if not found:
+        raise UserError(f"{run} holds no kept snapshot ({SNAPSHOTS}/*.safetensors with its card) and no final "
+                        f"weights; train with --keep-every PATCHES --out {run} first.")
+    return sorted(found.values(), key=lambda pair: (pair[1].total_patches, pair[1].complete))
+
+
+def read_rows(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    with open(path, newline="") as fh:
+        rows = [{k: csv_cells.restore(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+    if rows and set(COLUMNS) - set(rows[0]):
+        raise UserError(f"{path} is not a leg-curve CSV (it lacks {', '.join(sorted(set(COLUMNS) - set(rows[0])))}); "
+                        f"give another --csv.")
+    return rows
+
+
+def write_rows(path: Path, rows: list[dict]) -> None:
+    """The whole CSV, atomically, after each new row: an interrupted run keeps every row it finished."""
+    text = io.StringIO()
+    writer = csv_cells.writer(text)
+    writer.writerow(COLUMNS)
+    writer.writerows([[row[c] for c in COLUMNS] for row in sorted(rows, key=lambda r: int(r["patches"]))])
+    write_text_atomic(path, text.getvalue())
+
+
+def check_setting(path: Path, rows: list[dict], setting: dict) -> None:
+    for row in rows:
+        differs = [key for key in SETTING if str(row[key]) != str(setting[key])]
+        if differs:
+            key = differs[0]
+            raise UserError(f"{path} holds rows with {key} {row[key]}, not {setting[key]}; give another --csv (or "
+                            f"delete it) to compare at this setting.")
+
+
+def row_of(card: ModelCard, result, setting: dict) -> dict:
+    return {"patches": card.total_patches, "weights": result.candidate, **setting, "images": len(result.images),
+            "pairs": len(result.scores), "psnr": f"{result.mean_psnr('candidate'):.4f}",
+            "installed_psnr": f"{result.mean_psnr('installed'):.4f}", "mean_gain_db": f"{result.mean:.5f}",
+            "se_db": f"{result.standard_error:.5f}", "half_width_db": f"{result.half_width:.5f}",
+            "resolved": "yes" if gain_is_resolved(result.mean, result.half_width) else "no",
+            "seconds": f"{result.seconds:.1f}"}
+
+
+def table(rows: list[dict]) -> str:
+    first = rows[0]
+    lines = [[f"{int(r['patches']):,}", f"`{short_weights_id(r['weights'])}`", r["psnr"],
+              f"{float(r['mean_gain_db']):+.4f}", f"{float(r['half_width_db']):.4f}", r["resolved"], r["seconds"]]
+             for r in rows]
+    return (f"Against `{short_weights_id(first['installed'])}` ({first['installed_psnr']} dB), {first['images']} "
+            f"held-out images at full size, level(s) {first['levels']}, noise seed {first['seed']}:\n\n"
+            + md_table(["patches seen", "network", "mean PSNR (dB)", "paired gain (dB)", "95% half-width (dB)",
+                        "resolved", "seconds"], lines))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--run", required=True, help="the --out folder of a `train --keep-every` run")
+    parser.add_argument("--installed", required=True,
+                        help="the network the leg continues (a name in methods/weights/ or a path without suffix)")
+    parser.add_argument("--levels", help="sigmas or scales, comma-separated (default: every level of the run's)")
+    parser.add_argument("--data-dir", help="dataset mirror (default: $REDBENCH_DATA_DIR)")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--seed", type=int, default=0, help="noise seed of the evaluation (default 0)")
+    parser.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
+    parser.add_argument("--csv", help="the results, one row per network (default: RUN/leg_curve.csv)")
+    parser.add_argument("--md", help="the markdown table (default: RUN/leg_curve.md)")
+    parser.add_argument("--png", help="the plot (default: RUN/leg_curve.png)")
+    args = parser.parse_args(argv)
+    try:
+        check_number("--threads", args.threads, 1, integer=True, fix="leave it out for all cores")
+        check_number("--seed", args.seed, 0, 2**63 - 1, integer=True)
+        run = Path(args.run)
+        found = networks(run)
+        installed = read_card(*split_ref(args.installed))
+        levels = parse_levels(installed.task, args.levels) if args.levels else list(found[0][1].levels)
+        setting = {"installed": format_weights_id(installed.name, installed.sha256),
+                   "levels": "/".join(f"{float(lvl):g}" for lvl in levels), "seed": args.seed}
+        csv_path = Path(args.csv) if args.csv else run / "leg_curve.csv"
+        rows = read_rows(csv_path)
+        check_setting(csv_path, rows, setting)
+        if args.threads:
+            import torch
+            torch.set_num_threads(args.threads)
+        cache = ScoreCache(csv_path.with_name(csv_path.stem + ".installed.json"))
+        done = {row["weights"] for row in rows}
+        for ref, card in found:
+            weights = format_weights_id(card.name, card.sha256)
+            if weights in done:
+                print(f"{card.name}: in {csv_path} already", flush=True)
+                continue
+            result = paired_validation(ref, args.installed, args.data_dir, args.device, args.seed, levels,
+                                       installed_scores=cache)
+            rows.append(row_of(card, result, setting))
+            write_rows(csv_path, rows)
+            print(f"{card.name}: {card.total_patches} patches, paired gain {result.mean:+.4f} dB, half-width "
+                  f"{result.half_width:.4f} dB ({result.seconds:.0f} s)", flush=True)
+        rows.sort(key=lambda r: int(r["patches"]))
+        md_path = Path(args.md) if args.md else run / "leg_curve.md"
+        write_text_atomic(md_path, table(rows))
+        png_path = plot_leg_curve([int(r["patches"]) for r in rows], [float(r["psnr"]) for r in rows],
+                                  [float(r["half_width_db"]) for r in rows], float(rows[0]["installed_psnr"]),
+                                  f"installed {installed.name}", Path(args.png) if args.png else run / "leg_curve.png",
+                                  title=f"{run.name} against {short_weights_id(setting['installed'])}, "
+                                        f"level(s) {setting['levels']}")
+        print(f"wrote {csv_path}, {md_path} and {png_path}")
+        return 0
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    reexec_with_fast_allocator()
+    sys.exit(main())
