@@ -211,7 +211,7 @@ def paired_validation(candidate_ref: str, installed_ref: str, data_dir: str | No
             item = WorkItem(candidate.task, ref.dataset, row_image(ref), ref.path, "paired", level, seed, False,
                             device=device)
             mine = score("candidate", item)
-            theirs = installed_scores.get(installed_id, item.image, level, seed) if installed_scores is not None else None
+            theirs = None if installed_scores is None else installed_scores.get(installed_id, item.image, level, seed)
             if theirs is None:
                 theirs = score("installed", item)
                 if installed_scores is not None:
