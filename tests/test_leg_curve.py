@@ -66,10 +66,17 @@ def test_the_curve_of_two_snapshots_and_a_rerun_that_computes_nothing(mirror, tm
     assert "holds rows with seed 0, not 1" in capsys.readouterr().err
 
 
-def test_a_run_without_networks_is_one_line(mirror, tmp_path, script, capsys):
+def test_bad_runs_and_files_are_one_line(mirror, tmp_path, script, capsys):
     installed, _ = tiny(tmp_path / "installed", "inst", seed=2, holdout=2)
     (tmp_path / "empty").mkdir()
-    for run, says in ((tmp_path / "nothing", "is not a folder"), (tmp_path / "empty", "holds no kept snapshot")):
-        assert script.main(["--run", str(run), "--installed", installed]) == 2
+    run = tmp_path / "run"
+    tiny(run / "snapshots", "snap", seed=1, holdout=2)
+    (tmp_path / "other.csv").write_text("a,b\n1,2\n")
+    (run / "leg_curve.installed.json").write_text("[{")
+    for args, says in ((["--run", str(tmp_path / "nothing")], "is not a folder"),
+                       (["--run", str(tmp_path / "empty")], "holds no kept snapshot"),
+                       (["--run", str(run), "--csv", str(tmp_path / "other.csv")], "is not a leg-curve CSV"),
+                       (["--run", str(run)], "leg_curve.installed.json is damaged")):
+        assert script.main(args + ["--installed", installed]) == 2
         err = capsys.readouterr().err
         assert err.startswith("error: ") and says in err and len(err.strip().splitlines()) == 1

@@ -170,7 +170,8 @@ class Trainer:
         return max(parts)
 
     def step(self) -> None:
-        """One optimizer step, then what is due: validation (and a snapshot), a log row, a checkpoint."""
+        """One optimizer step, then what is due: validation (and a snapshot), a kept network (--keep-every), a log
+        row, a checkpoint."""
         lr, loss, seconds = self.optimize()
         before = self.counters["patches"]
         self.counters["step"] += 1
