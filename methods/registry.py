@@ -101,18 +101,31 @@ def untrained_levels(method, levels) -> list:
 
 
 def check_trained(name: str, method, task: str, level, allow_untrained: bool, how_to_allow: str) -> None:
-    """One method at one level, for a command or call that runs it: a lost model card is said as such; a level
-    the method has no network for is an error unless allowed (`how_to_allow` says how, in the caller's terms)."""
+    """One method at one level, for a command or call that runs it (restore, the Python API): check_trained_pairs
+    for that one pair."""
+    check_trained_pairs([(name, method, level)], task, allow_untrained, how_to_allow)
+
+
+def check_trained_pairs(pairs: list, task: str, allow_untrained: bool, how_to_allow: str) -> None:
+    """The one home of the untrained-level rule's words, for every caller: `pairs` are (name, method, level) to run
+    (a method is an instance, get_method). A lost model card is said as such, not as a level never trained; a level
+    a method has no network for is an error unless allowed, naming the first such pair and how many more there are
+    (eval checks all of its methods and levels at once); `how_to_allow` says how to allow it in the caller's terms
+    (a flag, an argument)."""
     from redbench.core.defaults import LEVEL_NAME
-    if trained_at(method, level):
-        return
-    missing = method.missing_card(level)
-    if missing:
-        raise UserError(missing)
-    if not allow_untrained:
+    untrained = [(name, method, level) for name, method, level in pairs if not trained_at(method, level)]
+    for _, method, level in untrained:
+        missing = method.missing_card(level)
+        if missing:
+            raise UserError(missing)
+    if untrained and not allow_untrained:
+        name, method, level = untrained[0]
         trained = "/".join(f"{t:g}" for t in method.trained_levels())
-        raise UserError(f"{name} has no network for {LEVEL_NAME[task]} {float(level):g} (trained: {trained}): use a "
-                        f"trained level, or {how_to_allow} to run it anyway.")
+        more = len(untrained) - 1
+        others = ("" if not more else ", nor does 1 more method/level pair" if more == 1 else
+                  f", nor do {more} more method/level pairs")
+        raise UserError(f"{name} has no network for {LEVEL_NAME[task]} {float(level):g} (trained: {trained}){others}: "
+                        f"use a trained level, or {how_to_allow} to run it anyway.")
 
 
 def installed_weights_id(name: str, task: str, level, clip: bool = False) -> str:

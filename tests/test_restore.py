@@ -196,6 +196,24 @@ def test_bad_restore_input_is_one_line_and_writes_nothing(inputs, tmp_path, monk
     assert {p.name: p.read_bytes() for p in inputs.iterdir()} == before     # no input touched
 
 
+def test_an_untrained_level_is_one_sentence_in_eval_restore_and_the_api(inputs, tmp_path, capsys):
+    """One home for the words (registry.check_trained_pairs): eval and restore refuse red10 at sigma 25 with the
+    same line; the Python API says the same sentence with its own way to allow it."""
+    import redbench
+    from redbench.core.errors import UserError
+    assert _run(inputs, "--method", "red10", "--sigma", 25, "--out", tmp_path / "restored") == 2
+    restore_line = capsys.readouterr().err.strip()
+    assert main(["eval", "--task", "denoise", "--sigma", "25", "--datasets", "set12", "--methods", "red10",
+                 "--jobs", "1", "--quiet", "--out", str(tmp_path / "evaluated")], prog="redbench") == 2
+    eval_line = capsys.readouterr().err.strip()
+    assert eval_line == restore_line
+    assert restore_line.startswith("error: red10 has no network for sigma 25 (trained: ") and \
+        restore_line.endswith("): use a trained level, or pass --allow-untrained-levels to run it anyway."), restore_line
+    with pytest.raises(UserError) as info:
+        redbench.restore(np.zeros((16, 16)), "red10", sigma=25)
+    assert f"error: {info.value}" == restore_line.replace("--allow-untrained-levels", "allow_untrained=True")
+
+
 def test_readme_states_the_bounds_and_tolerances_of_the_code():
     from redbench.datasets.images import MAX_PIXELS_DEFAULT, MAX_PIXELS_ENV
     from redbench.evaluation.verify import PSNR_TOLERANCE, SSIM_TOLERANCE

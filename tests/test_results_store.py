@@ -302,7 +302,9 @@ def test_untrained_levels_need_the_flag_and_captions_show_present_levels(mirror,
     args = ["--task", "sr", "--datasets", "set5", "--methods", method, "--jobs", "1", "--quiet",
             "--out", str(tmp_path / "out")]
     code, _, err = _main(capsys, *args, "--scale", "4,7")
-    _one_line(code, err, "trained for scale 2/3/4, not 7", "--allow-untrained-levels")
+    _one_line(code, err, "has no network for scale 7 (trained: 2/3/4): ", "pass --allow-untrained-levels")
+    code, _, err = _main(capsys, *args, "--scale", "5,7,8")     # every untrained pair is counted, the first named
+    _one_line(code, err, "has no network for scale 5 (trained: 2/3/4), nor do 2 more method/level pairs: ")
     assert not (tmp_path / "out" / "rows.sqlite").exists()
     code, _, err = _main(capsys, *args, "--scale", "7", "--allow-untrained-levels")
     assert code == 0, err

@@ -125,12 +125,12 @@ def min_side(config: RestoreConfig) -> int:
 
 def check_method(config: RestoreConfig):
     """The method, on the device, at a level it was trained for (or allowed): one line otherwise."""
-    from redbench.evaluation.runner import load_method
+    from redbench.evaluation.runner import ALLOW_UNTRAINED, load_method
     from redbench.methods.registry import check_trained
     from redbench.methods.torch_inference import resolve_device
     method = load_method(config.method, config.task)
     check_trained(config.method, method, config.task, config.level, config.allow_untrained_levels,
-                  "--allow-untrained-levels")
+                  ALLOW_UNTRAINED)
     device = resolve_device(config.device) if method.uses_torch else "cpu"
     return load_method(config.method, config.task, device) if device != "cpu" else method
 

@@ -24,6 +24,9 @@ from redbench.core.errors import UserError
 from redbench.evaluation.rows import ResultStore, row_image, row_key
 from redbench.evaluation.runinfo import dataset_record, write_run_json
 
+# how eval and restore allow a level a network was not trained for, in the untrained-level error (check_trained_pairs)
+ALLOW_UNTRAINED = "pass --allow-untrained-levels"
+
 
 @dataclass(frozen=True)
 class WorkItem:
@@ -146,7 +149,7 @@ def plan_run(config: RunConfig) -> RunPlan:
     from redbench.datasets.catalog import get_spec
     from redbench.datasets.fetch import data_dir, dataset_files
     from redbench.datasets.images import max_pixels
-    from redbench.methods.registry import check_method, untrained_levels
+    from redbench.methods.registry import check_method, check_trained_pairs
     # cheap checks first, then the ones that load weights or hash images
     check_number("seed", config.seed, INT64_MIN, INT64_MAX, integer=True,
                  fix="the results store keeps seeds as 64-bit integers")
@@ -158,21 +161,9 @@ def plan_run(config: RunConfig) -> RunPlan:
         if config.task not in spec.tasks:
             raise UserError(f"dataset '{dataset}' is not a {config.task} set (it serves: {', '.join(spec.tasks)}).")
     data_dir(config.data_dir)
-    untrained = []
-    for name in config.methods:
-        method = load_method(name, config.task)
-        untrained += [(name, level, method.trained_levels()) for level in untrained_levels(method, config.levels)]
-    for name, level, _ in untrained:   # a level whose weights lost their card: say so, not "never trained"
-        method = load_method(name, config.task)
-        missing = method.missing_card(level)
-        if missing:
-            raise UserError(missing)
-    if untrained and not config.allow_untrained_levels:
-        name, level, trained = untrained[0]
-        what = LEVEL_NAME[config.task]
-        others = "" if len(untrained) == 1 else f" (and {len(untrained) - 1} more method/level pairs)"
-        raise UserError(f"{name} was trained for {what} {'/'.join(f'{t:g}' for t in trained)}, not {level:g}{others}: "
-                        f"evaluate at the trained levels, or pass --allow-untrained-levels to measure it anyway.")
+    check_trained_pairs([(name, load_method(name, config.task), level)
+                         for name in config.methods for level in config.levels],
+                        config.task, config.allow_untrained_levels, ALLOW_UNTRAINED)
     weights = {(name, level): load_method(name, config.task).weights_id(
                    make_degradation(config.task, level, config.clip_noise))
                for name in config.methods for level in config.levels}
