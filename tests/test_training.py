@@ -76,3 +76,17 @@ def test_keep_every_is_checked_with_the_other_numbers():
     for bad in (0, -100, 2.5):
         with pytest.raises(UserError, match="--keep-every must be positive"):
             check_config(TrainConfig(iters=1, keep_every=bad))
+
+
+@pytest.mark.parametrize("model, side", [("strided5", 243), ("strided5-noskip", 243), ("red10", 128)])
+def test_card_names_the_crops_the_validation_used(model, side):
+    """Figure 3(a)'s strided networks validate on 243x243 crops (their one input size), the others on VAL_CROP:
+    the card's val_protocol says the side validation_crop chose, which it once gave as 128x128 for all."""
+    from redbench.methods.architectures import training_network
+    from redbench.training.publishing import make_card
+    from redbench.training.validation import validation_crop
+    _, network = training_network(model, width=4)
+    assert validation_crop(network) == side
+    card = make_card(TrainConfig(model=model, levels="70", holdout=4), network,
+                     {"step": 1, "patches": 4, "seconds": 1.0}, [70], 4, 1, "cpu", "fp32", model, 30.0)
+    assert f" on {side}x{side} centre crops of the last 4 " in card.val_protocol, card.val_protocol

@@ -17,11 +17,12 @@ from redbench.methods.architectures import architecture_of
 from redbench.methods.torch_inference import device_name
 from redbench.training import ship_rule
 from redbench.training.config import TrainConfig
-from redbench.training.validation import VAL_CROP, VAL_SET
+from redbench.training.validation import VAL_SET, validation_crop
 
 def make_card(config: TrainConfig, model, counters: dict, levels: list, batch_size: int, world: int, device: str,
               precision: str, name: str, val_psnr: float, complete: bool = True) -> weights_io.ModelCard:
     device_words = device_name(device)
+    crop = validation_crop(model)   # the side the validation used (a strided network's one input size), not VAL_CROP
     budget = (f"{config.patches} patches" if config.patches else
               f"{config.minutes:g} min" if config.minutes else f"{config.iters} iterations")
     return weights_io.ModelCard(
@@ -32,7 +33,7 @@ def make_card(config: TrainConfig, model, counters: dict, levels: list, batch_si
         wall_seconds=round(counters["seconds"], 1),
         budget=budget + f" on {device_words}" + (f" x{world} ranks" if world > 1 else ""),
         val_psnr=round(val_psnr, 3) if math.isfinite(val_psnr) else None,   # --holdout 0: nothing validated
-        val_protocol=f"mean PSNR over levels {levels} on {VAL_CROP}x{VAL_CROP} centre crops of the last "
+        val_protocol=f"mean PSNR over levels {levels} on {crop}x{crop} centre crops of the last "
                      f"{config.holdout} {VAL_SET} images, held out of training",
         git_commit=git_commit(), seed=config.seed, patches_planned=config.patches, complete=complete,
         precision=precision, init=counters.get("init", config.init), extra={"train_config": asdict(config)},
