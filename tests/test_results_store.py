@@ -411,6 +411,31 @@ def test_problems_of_a_row():
         ["noise_seed does not match the key"]
 
 
+def test_a_run_removes_the_temp_files_of_dead_writers_only(mirror, tmp_path, capsys):
+    """A SIGKILLed run leaves .NAME.HOST.PID.*.tmp files (docs/reliability.md); the next run in the folder removes
+    those whose writer is gone and keeps a live writer's (a concurrent run's), another machine's and other files."""
+    from redbench.core.atomic import TEMP_NAME, atomic_path, host_tag, remove_stale_temps, temp_prefix
+    dead = subprocess.Popen([sys.executable, "-c", ""])
+    dead.wait()                                                  # exited and reaped: no process has its pid now
+    out = tmp_path / "out"
+    out.mkdir()
+    stale = out / f"{temp_prefix('rows.csv', dead.pid)}k2j3h4g5.tmp"
+    live = out / f"{temp_prefix('table_sr_set5.md', os.getpid())}a1b2c3d4.tmp"
+    other_host = "0" * 8 if host_tag() != "0" * 8 else "1" * 8  # a machine sharing the folder: its pids are not ours
+    elsewhere = out / f".run.json.{other_host}.{dead.pid}.abcd1234.tmp"
+    kept = [live, elsewhere, out / ".rows.csv.k2j3h4g5.tmp", out / "notes.tmp", out / f".x.{dead.pid}.tmp"]
+    for path in [stale, *kept]:
+        path.write_text("partial")
+    assert TEMP_NAME.fullmatch(stale.name) and TEMP_NAME.fullmatch(elsewhere.name)
+    code, _, err = _main(capsys, *SR2, "--out", str(out))
+    assert code == 0, err
+    assert not stale.exists() and all(path.exists() for path in kept)
+    with atomic_path(out / "y.md") as tmp:                      # this process's own temp, mid-write, stays
+        tmp.write_text("y")
+        assert TEMP_NAME.fullmatch(tmp.name) and remove_stale_temps(out) == [] and tmp.exists()
+    assert (out / "y.md").read_text() == "y"
+
+
 # ---------------------------------------------------------------- permissions and one-line errors
 
 def test_results_are_written_with_normal_permissions(sr2_run, tmp_path):

@@ -4,13 +4,24 @@ checkpoints, logs, the download cache) goes through atomic_path.
 A reader (or a crash) sees either the old file or the new one, never half of one. The temp
 file gets a unique name in the target's folder, so two processes writing the same target
 at once cannot take each other's temp file; the last rename wins with a complete file.
+
+The temp name says who wrote it, `.NAME.<host>.<pid>.<random>.tmp` (temp_prefix), so that a run
+starting in a folder can remove what a killed run left there (remove_stale_temps) without ever
+taking the temp file of a run still writing.
 """
 from __future__ import annotations
 
+import hashlib
 import os
+import re
+import socket
 import tempfile
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
+
+# what temp_prefix + mkstemp make: .NAME.<host>.<pid>.<random>.tmp (mkstemp's random part: letters, digits, _)
+TEMP_NAME = re.compile(r"\.(?P<target>.+)\.(?P<host>[0-9a-f]{8})\.(?P<pid>[0-9]{1,10})\.[a-z0-9_]+\.tmp", re.DOTALL)
 
 
 def _umask() -> int:
@@ -32,7 +43,7 @@ def normal_mode(path: str | Path) -> None:
 def atomic_path(path: str | Path):
     """Yields a temp path beside `path` to write to; on success it replaces `path` with normal permissions."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=temp_prefix(path.name), suffix=".tmp")
     os.close(fd)
     try:
         yield Path(tmp)
@@ -54,3 +65,58 @@ def copy_atomic(source: str | Path, target: str | Path) -> Path:
     with atomic_path(target) as tmp:
         shutil.copyfile(source, tmp)
     return Path(target)
+
+
+@cache
+def host_tag() -> str:
+    """8 hex digits naming the process table a pid in a temp name belongs to: the host name and, on Linux, the
+    pid namespace. A folder shared by machines (a cluster's --out) or by containers then never has a live
+    writer's temp taken for a dead one because its pid is free here."""
+    place = socket.gethostname()
+    try:
+        place += f"/{os.stat('/proc/self/ns/pid').st_ino}"
+    except OSError:
+        pass   # no /proc (macOS): the host name alone
+    return hashlib.sha256(place.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+
+
+def temp_prefix(name: str, pid: int | None = None) -> str:
+    """The start of a temp file's name for target `name`, written by process `pid` (this one by default)."""
+    return f".{name}.{host_tag()}.{os.getpid() if pid is None else pid}."
+
+
+def pid_alive(pid: int) -> bool:
+    """False only when no process `pid` exists on this host (POSIX): anything else counts as alive."""
+    if os.name != "posix" or pid <= 0:   # on Windows os.kill would end the process, not probe it
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):   # PermissionError: another user's live process
+        return True
+    return True
+
+
+def remove_stale_temps(folder: str | Path) -> list[Path]:
+    """Remove, from `folder` (not its subfolders), the temp files of atomic writes whose writer is certainly gone:
+    a regular file named as temp_prefix names them, by this host, with a pid no process has now. A killed run
+    (SIGKILL, power loss) leaves them behind; a run still writing keeps its own, so runs sharing a folder never
+    take each other's. Older names without a pid are left alone. Returns what was removed."""
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:   # no folder yet, or not readable: nothing to clean, and the run's own checks speak
+        return removed
+    for entry in entries:
+        found = TEMP_NAME.fullmatch(entry.name)
+        if not found or found["host"] != host_tag() or pid_alive(int(found["pid"])):
+            continue
+        try:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            os.unlink(entry.path)
+        except OSError:   # removed by another run cleaning at the same moment, or not ours to remove
+            continue
+        removed.append(Path(entry.path))
+    return removed

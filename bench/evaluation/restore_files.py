@@ -141,6 +141,8 @@ def restore_files(config: RestoreConfig) -> Summary:
     registered(config.method, config.task)     # a wrong name first; then the files, then the weights load
     jobs = plan_jobs(config)
     method = check_method(config)
+    from redbench.core.atomic import remove_stale_temps
+    remove_stale_temps(Path(config.out).expanduser())   # a killed run's leftovers, once every input passed its checks
     from tqdm import tqdm
 
     from redbench.core.names import printable_name

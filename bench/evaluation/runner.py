@@ -16,6 +16,7 @@ import time
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 
+from redbench.core.atomic import remove_stale_temps
 from redbench.core.checks import INT64_MAX, INT64_MIN, check_number, check_out_dir
 from redbench.evaluation.cluster import backend_context, interrupt_on_signals
 from redbench.core.defaults import DEVICES, LEVEL_NAME
@@ -304,6 +305,7 @@ def run(config: RunConfig, argv: list[str], progress: bool = True, command: str 
     if config.save_images:
         config = replace(config, save_images=str(check_out_dir(config.save_images, "--save-images").resolve()))
     run_plan = plan_run(config)
+    remove_stale_temps(out)   # a killed run's leftovers; after the checks, so a refused run changes nothing
     for note in notes:
         print(note, file=sys.stderr)
     store = ResultStore(out)

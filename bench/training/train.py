@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 
 from redbench.core import csv_cells
-from redbench.core.atomic import write_text_atomic
+from redbench.core.atomic import remove_stale_temps, write_text_atomic
 from redbench.core.checks import check_out_dir
 from redbench.core.degradations import parse_levels
 from redbench.core.errors import UserError
@@ -314,6 +314,7 @@ def train(config: TrainConfig) -> Path | None:
     out = Path(config.out)
     if ranks.is_main:
         out.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(out)   # a killed run's half-written checkpoint or log; the checkpoint itself resumes
     name = config.name or f"{config.model}-{config.task}"
     model, init_card = _new_model(config, device)
     train_refs, held = split_holdout(config)
