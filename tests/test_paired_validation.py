@@ -110,3 +110,25 @@ def test_the_script_prints_the_comparison_and_refuses_bad_input_in_one_line(mirr
         assert script.main(bad) == 2
         err = capsys.readouterr().err
         assert err.startswith("error: ") and says in err and len(err.strip().splitlines()) == 1
+
+
+def test_cached_scores_of_both_networks_restore_nothing_and_let_two_candidates_meet(mirror, tmp_path, monkeypatch):
+    from redbench.evaluation import runner
+    from redbench.training.paired_validation import ScoreCache
+    first_ref, _ = tiny(tmp_path / "a", "first", seed=1, holdout=2)
+    second_ref, _ = tiny(tmp_path / "b", "second", seed=3, holdout=2)
+    installed, _ = tiny(tmp_path / "c", "inst", seed=2, holdout=2)
+    cache = ScoreCache(tmp_path / "scores.json")          # one cache for every network: its keys name the weights
+    first, second = (paired_validation(ref, installed, installed_scores=cache, candidate_scores=cache)
+                     for ref in (first_ref, second_ref))
+    calls = []
+    real = runner.restore_and_score
+    monkeypatch.setattr(runner, "restore_and_score", lambda method, item: calls.append(item.image) or real(method, item))
+    on_disk = ScoreCache(tmp_path / "scores.json")
+    again = paired_validation(first_ref, installed, installed_scores=on_disk, candidate_scores=on_disk)
+    lead = paired_validation(first_ref, second_ref, installed_scores=cache, candidate_scores=cache)
+    assert calls == []                                    # every score of all three networks came from the caches
+    assert again.scores == first.scores
+    assert [s.difference for s in lead.scores] == pytest.approx(
+        [a.candidate - b.candidate for a, b in zip(first.scores, second.scores)])
+    assert lead.mean == pytest.approx(first.mean - second.mean)

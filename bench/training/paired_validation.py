@@ -10,7 +10,9 @@ Held-out images are those that both model cards say were kept out of training (t
 the validation set, training/holdout.py), never more.
 
 Many candidates against one installed network (the snapshots of a leg, scripts/leg_curve.py) share its scores:
-a ScoreCache keeps them, in memory and optionally on disk, so the installed network restores each image once.
+a ScoreCache keeps them, in memory and optionally on disk, so the installed network restores each image once. A
+cache of the candidates' scores too lets two candidates be compared with each other afterwards without restoring
+anything (scripts/leg_probe.py: the lead of the best candidate over the runner-up).
 """
 from __future__ import annotations
 
@@ -170,10 +172,12 @@ def shared_held_out(candidate: weights_io.ModelCard, installed: weights_io.Model
 
 def paired_validation(candidate_ref: str, installed_ref: str, data_dir: str | None = None, device: str = "cpu",
                       seed: int = 0, levels: list | None = None,
-                      installed_scores: ScoreCache | None = None) -> PairedValidation:
+                      installed_scores: ScoreCache | None = None,
+                      candidate_scores: ScoreCache | None = None) -> PairedValidation:
     """Candidate and installed network (a name in methods/weights/ or a path without suffix) restore the shared
     held-out images at full size at `levels` (default: every level the candidate serves). The installed network's
-    scores found in `installed_scores` are taken from there, and the ones it restores are added to it."""
+    scores found in `installed_scores` are taken from there, and the ones it restores are added to it; likewise the
+    candidate's with `candidate_scores` (the two may be one cache: its keys name the weights)."""
     from redbench.evaluation.rows import row_image
     from redbench.evaluation.runner import WorkItem, restore_and_score
     from redbench.methods.registry import get_method
@@ -198,26 +202,31 @@ def paired_validation(candidate_ref: str, installed_ref: str, data_dir: str | No
     refs_of = {"candidate": candidate_ref, "installed": installed_ref}
     networks = {}
 
-    def score(role: str, item: WorkItem) -> dict:
-        if role not in networks:   # loaded when first needed: a cached installed network is never loaded
-            networks[role] = get_method(f"net:{refs_of[role]}", candidate.task).on_device(device)
-        return restore_and_score(networks[role], item)
+    ids = {"candidate": format_weights_id(candidate.name, candidate.sha256),
+           "installed": format_weights_id(installed.name, installed.sha256)}
+    caches = {"candidate": candidate_scores, "installed": installed_scores}
 
-    installed_id = format_weights_id(installed.name, installed.sha256)
+    def score(role: str, item: WorkItem, level, seed: int) -> dict:
+        cache = caches[role]
+        found = None if cache is None else cache.get(ids[role], item.image, level, seed)
+        if found is not None:
+            return found
+        if role not in networks:   # loaded when first needed: a network whose scores are all cached is never loaded
+            networks[role] = get_method(f"net:{refs_of[role]}", candidate.task).on_device(device)
+        scored = restore_and_score(networks[role], item)
+        if cache is not None:
+            cache.put(ids[role], item.image, level, seed, scored)
+        return scored
+
     start = time.perf_counter()
     scores, pixels = [], 0
     for ref in refs:
         for level in levels:
             item = WorkItem(candidate.task, ref.dataset, row_image(ref), ref.path, "paired", level, seed, False,
                             device=device)
-            mine = score("candidate", item)
-            theirs = None if installed_scores is None else installed_scores.get(installed_id, item.image, level, seed)
-            if theirs is None:
-                theirs = score("installed", item)
-                if installed_scores is not None:
-                    installed_scores.put(installed_id, item.image, level, seed, theirs)
+            mine, theirs = score("candidate", item, level, seed), score("installed", item, level, seed)
             scores.append(PairedScore(item.image, float(level), mine["psnr"], theirs["psnr"]))
             pixels += mine["pixels"]
-    return PairedValidation(format_weights_id(candidate.name, candidate.sha256), installed_id, refs[0].dataset,
-                            tuple(levels), tuple(scores), round(time.perf_counter() - start, 1), pixels)
+    return PairedValidation(ids["candidate"], ids["installed"], refs[0].dataset, tuple(levels), tuple(scores),
+                            round(time.perf_counter() - start, 1), pixels)
 
