@@ -123,7 +123,7 @@ def test_cached_scores_of_both_networks_restore_nothing_and_let_two_candidates_m
                      for ref in (first_ref, second_ref))
     calls = []
     real = runner.restore_and_score
-    monkeypatch.setattr(runner, "restore_and_score", lambda method, item: calls.append(item.image) or real(method, item))
+    monkeypatch.setattr(runner, "restore_and_score", lambda method, item: calls.append(item) or real(method, item))
     on_disk = ScoreCache(tmp_path / "scores.json")
     again = paired_validation(first_ref, installed, installed_scores=on_disk, candidate_scores=on_disk)
     lead = paired_validation(first_ref, second_ref, installed_scores=cache, candidate_scores=cache)
