@@ -266,8 +266,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted: the candidate in training saved its checkpoint; rerun the same command to resume.",
-              file=sys.stderr)
+        # a candidate in training has saved its checkpoint, and every finished score is in probe.csv
+        print(f"interrupted: rerun the same command to resume from what is in {args.work}.", file=sys.stderr)
         return 130
 
 
