@@ -17,14 +17,11 @@ against total patches, the installed network as a line, error bars the 95% half-
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from redbench.core import csv_cells  # noqa: E402
 from redbench.core.allocator import reexec_with_fast_allocator  # noqa: E402
 from redbench.core.atomic import write_text_atomic  # noqa: E402
 from redbench.core.checks import check_number  # noqa: E402
@@ -35,8 +32,8 @@ from redbench.core.plots import plot_leg_curve  # noqa: E402
 from redbench.core.weights_id import format_weights_id, short_weights_id  # noqa: E402
 from redbench.methods.weights import ModelCard, read_card, split_ref  # noqa: E402
 from redbench.training.paired_validation import ScoreCache, paired_validation  # noqa: E402
+from redbench.training.scored_csv import check_setting, read_scored, score_fields, write_scored  # noqa: E402
 from redbench.training.publishing import SNAPSHOTS  # noqa: E402
-from redbench.training.ship_rule import gain_is_resolved  # noqa: E402
 
 COLUMNS = ("patches", "weights", "installed", "levels", "seed", "images", "pairs", "psnr", "installed_psnr",
            "mean_gain_db", "se_db", "half_width_db", "resolved", "seconds")
@@ -60,41 +57,8 @@ def networks(run: Path) -> list[tuple[str, ModelCard]]:
     return sorted(found.values(), key=lambda pair: (pair[1].total_patches, pair[1].complete))
 
 
-def read_rows(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    with open(path, newline="") as fh:
-        rows = [{k: csv_cells.restore(v) for k, v in row.items()} for row in csv.DictReader(fh)]
-    if rows and set(COLUMNS) - set(rows[0]):
-        raise UserError(f"{path} is not a leg-curve CSV (it lacks {', '.join(sorted(set(COLUMNS) - set(rows[0])))}); "
-                        f"give another --csv.")
-    return rows
-
-
-def write_rows(path: Path, rows: list[dict]) -> None:
-    """The whole CSV, atomically, after each new row: an interrupted run keeps every row it finished."""
-    text = io.StringIO()
-    writer = csv_cells.writer(text)
-    writer.writerow(COLUMNS)
-    writer.writerows([[row[c] for c in COLUMNS] for row in sorted(rows, key=lambda r: int(r["patches"]))])
-    write_text_atomic(path, text.getvalue())
-
-
-def check_setting(path: Path, rows: list[dict], setting: dict) -> None:
-    for row in rows:
-        differs = [key for key in SETTING if str(row[key]) != str(setting[key])]
-        if differs:
-            key = differs[0]
-            raise UserError(f"{path} holds rows with {key} {row[key]}, not {setting[key]}; give another --csv (or "
-                            f"delete it) to compare at this setting.")
-
-
 def row_of(card: ModelCard, result, setting: dict) -> dict:
-    return {"patches": card.total_patches, "weights": result.candidate, **setting, "images": len(result.images),
-            "pairs": len(result.scores), "psnr": f"{result.mean_psnr('candidate'):.4f}",
-            "installed_psnr": f"{result.mean_psnr('installed'):.4f}", "mean_gain_db": f"{result.mean:.5f}",
-            "se_db": f"{result.standard_error:.5f}", "half_width_db": f"{result.half_width:.5f}",
-            "resolved": "yes" if gain_is_resolved(result.mean, result.half_width) else "no",
+    return {"patches": card.total_patches, "weights": result.candidate, **setting, **score_fields(result),
             "seconds": f"{result.seconds:.1f}"}
 
 
@@ -133,8 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         setting = {"installed": format_weights_id(installed.name, installed.sha256),
                    "levels": "/".join(f"{float(lvl):g}" for lvl in levels), "seed": args.seed}
         csv_path = Path(args.csv) if args.csv else run / "leg_curve.csv"
-        rows = read_rows(csv_path)
-        check_setting(csv_path, rows, setting)
+        rows = read_scored(csv_path, COLUMNS, "leg-curve", "give another --csv.")
+        check_setting(csv_path, rows, setting, SETTING,
+                      "give another --csv (or delete it) to compare at this setting.")
         if args.threads:
             import torch
             torch.set_num_threads(args.threads)
@@ -148,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             result = paired_validation(ref, args.installed, args.data_dir, args.device, args.seed, levels,
                                        installed_scores=cache)
             rows.append(row_of(card, result, setting))
-            write_rows(csv_path, rows)
+            write_scored(csv_path, COLUMNS, sorted(rows, key=lambda r: int(r["patches"])))
             print(f"{card.name}: {card.total_patches} patches, paired gain {result.mean:+.4f} dB, half-width "
                   f"{result.half_width:.4f} dB ({result.seconds:.0f} s)", flush=True)
         rows.sort(key=lambda r: int(r["patches"]))

@@ -19,8 +19,6 @@ resolved by the ship rule's test (bench/training/ship_rule.py) applied to the pa
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import math
 import os
@@ -28,7 +26,6 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from redbench.core import csv_cells  # noqa: E402
 from redbench.core.allocator import reexec_with_fast_allocator  # noqa: E402
 from redbench.core.atomic import write_text_atomic  # noqa: E402
 from redbench.core.checks import check_number, check_out_dir  # noqa: E402
@@ -39,6 +36,7 @@ from redbench.core.weights_id import format_weights_id, short_weights_id  # noqa
 from redbench.methods.weights import ModelCard, read_card, split_ref  # noqa: E402
 from redbench.training.config import MAX_BATCH, TrainConfig, check_config  # noqa: E402
 from redbench.training.paired_validation import ScoreCache, paired_validation  # noqa: E402
+from redbench.training.scored_csv import check_setting, read_scored, score_fields, write_scored  # noqa: E402
 from redbench.training.ship_rule import gain_is_resolved  # noqa: E402
 from redbench.training.train import train  # noqa: E402
 
@@ -125,43 +123,10 @@ def trained(config: TrainConfig) -> Path:
     return folder / name
 
 
-def read_rows(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    with open(path, newline="") as fh:
-        rows = [{k: csv_cells.restore(v) for k, v in row.items()} for row in csv.DictReader(fh)]
-    if rows and set(COLUMNS) - set(rows[0]):
-        raise UserError(f"{path} is not a probe CSV (it lacks {', '.join(sorted(set(COLUMNS) - set(rows[0])))}); "
-                        f"delete it (its candidates are scored again, not trained again).")
-    return rows
-
-
-def check_setting(path: Path, rows: list[dict], setting: dict) -> None:
-    for row in rows:
-        differs = [key for key in SETTING if str(row[key]) != str(setting[key])]
-        if differs:
-            key = differs[0]
-            raise UserError(f"{path} holds rows with {key} {row[key]}, not {setting[key]}; delete it to score the "
-                            f"candidates at this setting (they are not trained again).")
-
-
-def write_rows(path: Path, rows: list[dict]) -> None:
-    """The whole CSV, atomically, after each new row: an interrupted probe keeps every row it finished."""
-    text = io.StringIO()
-    writer = csv_cells.writer(text)
-    writer.writerow(COLUMNS)
-    writer.writerows([[row[c] for c in COLUMNS] for row in rows])
-    write_text_atomic(path, text.getvalue())
-
-
 def row_of(batch: int, lr: float, card: ModelCard, result, setting: dict) -> dict:
     return {"batch": batch, "lr": f"{lr:g}", "patches": card.patches_seen, "updates": card.iterations,
             "train_seconds": f"{card.wall_seconds:.1f}", "weights": result.candidate, **setting,
-            "images": len(result.images), "pairs": len(result.scores), "psnr": f"{result.mean_psnr('candidate'):.4f}",
-            "installed_psnr": f"{result.mean_psnr('installed'):.4f}", "mean_gain_db": f"{result.mean:.5f}",
-            "se_db": f"{result.standard_error:.5f}", "half_width_db": f"{result.half_width:.5f}",
-            "resolved": "yes" if gain_is_resolved(result.mean, result.half_width) else "no",
-            "validation_seconds": f"{result.seconds:.1f}"}
+            **score_fields(result), "validation_seconds": f"{result.seconds:.1f}"}
 
 
 def verdict(ranked: list[dict], refs: dict[str, Path], args: argparse.Namespace, levels: list,
@@ -232,8 +197,10 @@ def main(argv: list[str] | None = None) -> int:
         setting = {"installed": installed_id, "patches": args.patches,
                    "levels": "/".join(f"{float(lvl):g}" for lvl in levels), "seed": args.seed}
         csv_path = work / "probe.csv"
-        rows = read_rows(csv_path)
-        check_setting(csv_path, rows, setting)
+        rows = read_scored(csv_path, COLUMNS, "probe",
+                           "delete it (its candidates are scored again, not trained again).")
+        check_setting(csv_path, rows, setting, SETTING,
+                      "delete it to score the candidates at this setting (they are not trained again).")
         if args.threads:   # for the validation; each training sets its own (--threads)
             import torch
             torch.set_num_threads(args.threads)
@@ -252,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
                                        installed_scores=installed_scores, candidate_scores=candidate_scores)
             rows = [row for row in rows if (int(row["batch"]), float(row["lr"])) != (batch, lr)]   # retrained
             rows.append(row_of(batch, lr, card, result, {k: setting[k] for k in ("installed", "levels", "seed")}))
-            write_rows(csv_path, rows)
+            write_scored(csv_path, COLUMNS, rows)
             print(f"{ref.parent.name}: paired gain {result.mean:+.4f} dB, half-width {result.half_width:.4f} dB "
                   f"({result.seconds:.0f} s)", flush=True)
         ranked = sorted((row for row in rows if row["weights"] in refs), key=lambda r: -float(r["mean_gain_db"]))

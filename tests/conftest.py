@@ -61,6 +61,15 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("REDBENCH_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
 
 
+def load_script(name: str):
+    """scripts/<name>.py as a module, so a test calls its main() and functions in this process."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def drop_rows(out: Path, n: int) -> None:
     """Delete n rows from OUT/rows.sqlite, as if the run had been interrupted before finishing them."""
     import sqlite3

@@ -1,22 +1,18 @@
 """scripts/leg_curve.py: the snapshots of a `train --keep-every` run against the installed network, resumable, the
 installed network's scores computed once (tiny networks; the paired validation itself: test_paired_validation.py)."""
 import csv
-import importlib.util
 
 import pytest
 
 from redbench.evaluation import runner
 from redbench.training.train import TrainConfig, train
-from tests.conftest import ROOT
+from tests.conftest import load_script
 from tests.test_paired_validation import tiny
 
 
 @pytest.fixture
 def script():
-    spec = importlib.util.spec_from_file_location("leg_curve", ROOT / "scripts" / "leg_curve.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("leg_curve")
 
 
 @pytest.fixture

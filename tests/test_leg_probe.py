@@ -2,7 +2,6 @@
 trained once and scored once against the installed network, resumable, with a verdict (tiny networks and budgets;
 the training itself: test_training.py, the paired validation: test_paired_validation.py)."""
 import csv
-import importlib.util
 from dataclasses import replace
 
 import pytest
@@ -10,15 +9,12 @@ import pytest
 from redbench.evaluation import runner
 from redbench.methods.weights import read_card
 from redbench.training.train import TrainConfig, train
-from tests.conftest import ROOT
+from tests.conftest import load_script
 
 
 @pytest.fixture
 def script():
-    spec = importlib.util.spec_from_file_location("leg_probe", ROOT / "scripts" / "leg_probe.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("leg_probe")
 
 
 @pytest.fixture

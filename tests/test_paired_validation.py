@@ -92,12 +92,8 @@ def test_an_old_card_names_its_held_out_images_in_its_protocol(mirror, tmp_path)
 
 
 def test_the_script_prints_the_comparison_and_refuses_bad_input_in_one_line(mirror, tmp_path, capsys):
-    import importlib.util
-
-    from tests.conftest import ROOT
-    spec = importlib.util.spec_from_file_location("paired_script", ROOT / "scripts" / "paired_validation.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    from tests.conftest import load_script
+    script = load_script("paired_validation")
     candidate, _ = tiny(tmp_path / "a", "cand", seed=1, holdout=2)
     installed, _ = tiny(tmp_path / "b", "inst", seed=2, holdout=2)
     assert script.main([candidate, installed, "--device", "cpu", "--out", str(tmp_path / "paired.md")]) == 0
