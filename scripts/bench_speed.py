@@ -230,8 +230,12 @@ def main() -> None:
     if args.variants:
         names = list(VARIANTS) if args.variants == "all" else args.variants.split(",")
         unknown = [n for n in names if n not in VARIANTS]
-        if unknown:
-            sys.exit(f"error: unknown variant {unknown[0]!r}: use {', '.join(VARIANTS)} or all.")
+        problem = (f"unknown variant {unknown[0]!r}: use {', '.join(VARIANTS)} or all." if unknown else
+                   f"--rounds must be at least 1, got {args.rounds}." if args.rounds < 1 else
+                   f"--seconds must be positive, got {args.seconds:g}." if not args.seconds > 0 else None)
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            sys.exit(2)
         run_variants(["base"] + [n for n in names if n != "base"], [int(d) for d in args.depths.split(",")],
                      args.seconds, args.rounds)
         return
