@@ -128,3 +128,27 @@ def test_cached_scores_of_both_networks_restore_nothing_and_let_two_candidates_m
     assert [s.difference for s in lead.scores] == pytest.approx(
         [a.candidate - b.candidate for a, b in zip(first.scores, second.scores)])
     assert lead.mean == pytest.approx(first.mean - second.mean)
+
+
+def test_a_score_from_another_device_is_not_reused(mirror, tmp_path, monkeypatch):
+    from redbench.evaluation import runner
+    from redbench.training.paired_validation import ScoreCache
+    candidate, _ = tiny(tmp_path / "a", "first", seed=1, holdout=2)
+    installed, _ = tiny(tmp_path / "c", "inst", seed=2, holdout=2)
+    path = tmp_path / "scores.json"
+    written = ScoreCache(path)
+    first = paired_validation(candidate, installed, device="cpu", installed_scores=written, candidate_scores=written)
+    records = json.loads(path.read_text())
+    assert records and {r["device"] for r in records} == {"cpu"}
+    # the same scores as if a CUDA run had written them: a CPU comparison restores every image again
+    path.write_text(json.dumps([{**r, "device": "cuda"} for r in records]))
+    calls = []
+    real = runner.restore_and_score
+    monkeypatch.setattr(runner, "restore_and_score", lambda method, item: calls.append(item) or real(method, item))
+    cache = ScoreCache(path)
+    again = paired_validation(candidate, installed, device="cpu", installed_scores=cache, candidate_scores=cache)
+    assert len(calls) == 2 * len(first.scores) and again.scores == first.scores
+    assert cache.get(first.candidate, first.scores[0].image, first.scores[0].level, 0, "cuda") is not None
+    # a record written before the key had a device says nothing of where it ran: recomputed, not an error
+    path.write_text(json.dumps([{k: v for k, v in r.items() if k != "device"} for r in records]))
+    assert ScoreCache(path).scores == {}

@@ -117,29 +117,34 @@ class PairedValidation:
 
 
 class ScoreCache:
-    """The scores of a network that several paired validations share, keyed by (weights id, image, level, seed):
-    what restoring that image would give again (the restore is deterministic). With a path, also a JSON file,
-    written after each new score, so a later invocation does not restore them either."""
+    """The scores of a network that several paired validations share, keyed by (weights id, image, level, seed,
+    device): what restoring that image would give again (the restore is deterministic on one device; CPU and CUDA
+    kernels differ in their last digits, so a score from one device is not reused on the other). With a path, also
+    a JSON file, written after each new score, so a later invocation does not restore them either."""
 
     def __init__(self, path: Path | None = None):
         self.path, self.scores = path, {}
         if path is not None and path.exists():
             try:
                 records = json.loads(path.read_text())
-                self.scores = {(r["weights"], r["image"], float(r["level"]), int(r["seed"])):
-                               {"psnr": float(r["psnr"]), "pixels": int(r["pixels"])} for r in records}
+                # a record without a device (written before the key had one) cannot say where it was computed: it
+                # is left out, so its score is recomputed on the device asked for
+                self.scores = {(r["weights"], r["image"], float(r["level"]), int(r["seed"]), str(r["device"])):
+                               {"psnr": float(r["psnr"]), "pixels": int(r["pixels"])} for r in records
+                               if "device" in r}
             except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
                 raise UserError(f"score cache {path} is damaged ({exc!r}); delete it (its scores are recomputed)."
                                 ) from None
 
-    def get(self, weights: str, image: str, level: float, seed: int) -> dict | None:
-        return self.scores.get((weights, image, float(level), int(seed)))
+    def get(self, weights: str, image: str, level: float, seed: int, device: str) -> dict | None:
+        return self.scores.get((weights, image, float(level), int(seed), device))
 
-    def put(self, weights: str, image: str, level: float, seed: int, scored: dict) -> None:
-        self.scores[(weights, image, float(level), int(seed))] = {"psnr": scored["psnr"], "pixels": scored["pixels"]}
+    def put(self, weights: str, image: str, level: float, seed: int, device: str, scored: dict) -> None:
+        self.scores[(weights, image, float(level), int(seed), device)] = {"psnr": scored["psnr"],
+                                                                          "pixels": scored["pixels"]}
         if self.path is not None:
-            records = [{"weights": w, "image": i, "level": lvl, "seed": sd, **v}
-                       for (w, i, lvl, sd), v in self.scores.items()]
+            records = [{"weights": w, "image": i, "level": lvl, "seed": sd, "device": dv, **v}
+                       for (w, i, lvl, sd, dv), v in self.scores.items()]
             write_text_atomic(self.path, json.dumps(records, indent=1) + "\n")
 
 
@@ -208,14 +213,14 @@ def paired_validation(candidate_ref: str, installed_ref: str, data_dir: str | No
 
     def score(role: str, item: WorkItem, level, seed: int) -> dict:
         cache = caches[role]
-        found = None if cache is None else cache.get(ids[role], item.image, level, seed)
+        found = None if cache is None else cache.get(ids[role], item.image, level, seed, device)
         if found is not None:
             return found
         if role not in networks:   # loaded when first needed: a network whose scores are all cached is never loaded
             networks[role] = get_method(f"net:{refs_of[role]}", candidate.task).on_device(device)
         scored = restore_and_score(networks[role], item)
         if cache is not None:
-            cache.put(ids[role], item.image, level, seed, scored)
+            cache.put(ids[role], item.image, level, seed, device, scored)
         return scored
 
     start = time.perf_counter()
