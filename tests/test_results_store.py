@@ -1,5 +1,6 @@
 """The results store (issue 9): concurrent writers, weights in the key, validation on read, one-line errors."""
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -552,3 +553,20 @@ def test_relative_data_dir_is_resolved_at_start_up(mirror, tmp_path):
                             env=dict(os.environ, REDBENCH_DATA_DIR=env_relative))
     assert result.returncode == 0, result.stderr[-2000:]
     assert len(_csv(tmp_path / "out")) == 5
+
+
+def test_the_host_tag_tells_apart_two_machines_of_one_host_name(tmp_path, monkeypatch):
+    """Every Linux host's initial pid namespace has the same inode, so /etc/machine-id is what differs between two
+    machines that share a host name (and a folder)."""
+    from redbench.core import atomic
+    tags = []
+    for machine in ("0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210"):
+        (tmp_path / machine).write_text(machine + "\n")
+        monkeypatch.setattr(atomic, "MACHINE_ID", tmp_path / machine)
+        atomic.host_tag.cache_clear()
+        tags.append(atomic.host_tag())
+    monkeypatch.setattr(atomic, "MACHINE_ID", tmp_path / "none")   # unreadable: the host name and namespace alone
+    atomic.host_tag.cache_clear()
+    tags.append(atomic.host_tag())
+    atomic.host_tag.cache_clear()
+    assert len(set(tags)) == 3 and all(re.fullmatch(r"[0-9a-f]{8}", tag) for tag in tags)

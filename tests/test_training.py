@@ -90,3 +90,31 @@ def test_card_names_the_crops_the_validation_used(model, side):
     card = make_card(TrainConfig(model=model, levels="70", holdout=4), network,
                      {"step": 1, "patches": 4, "seconds": 1.0}, [70], 4, 1, "cpu", "fp32", model, 30.0)
     assert f" on {side}x{side} centre crops of the last 4 " in card.val_protocol, card.val_protocol
+
+
+def _dead_writers_temp(folder, name):
+    """A temp file as a SIGKILLed writer leaves it: this host's tag, a pid no process has now."""
+    import subprocess
+    import sys
+
+    from redbench.core.atomic import temp_prefix
+    dead = subprocess.Popen([sys.executable, "-c", ""])
+    dead.wait()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{temp_prefix(name, dead.pid)}k2j3h4g5.tmp"
+    path.write_text("partial")
+    return path
+
+
+def test_a_refused_run_changes_nothing_and_a_run_cleans_its_snapshots_too(mirror, tmp_path):
+    from redbench.core.errors import UserError
+    out = tmp_path / "run"
+    stale = [_dead_writers_temp(out, "checkpoint.safetensors"),
+             _dead_writers_temp(out / "snapshots", "red10-denoise-p0.004k.safetensors")]
+    with pytest.raises(UserError, match="no trained weights"):   # init weights not found: refused before any write
+        train(_config(out, 1, width=4, init=str(tmp_path / "nothing")))
+    with pytest.raises(UserError, match="--holdout"):   # more held out than the validation set has: refused too
+        train(_config(out, 1, width=4, holdout=10**6))
+    assert all(path.exists() for path in stale)
+    train(_config(out, 1, width=4))
+    assert not any(path.exists() for path in stale)

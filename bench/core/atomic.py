@@ -67,12 +67,21 @@ def copy_atomic(source: str | Path, target: str | Path) -> Path:
     return Path(target)
 
 
+MACHINE_ID = Path("/etc/machine-id")   # systemd's per-installation id; absent on macOS and some containers
+
+
 @cache
 def host_tag() -> str:
-    """8 hex digits naming the process table a pid in a temp name belongs to: the host name and, on Linux, the
-    pid namespace. A folder shared by machines (a cluster's --out) or by containers then never has a live
-    writer's temp taken for a dead one because its pid is free here."""
+    """8 hex digits naming the process table a pid in a temp name belongs to: the host name, /etc/machine-id where
+    it is readable and, on Linux, the pid namespace. The initial pid namespace has the same inode on every Linux
+    host, so the namespace alone tells containers apart, not machines; the machine id tells apart two machines
+    that share a host name (a cluster's --out folder). A live writer's temp on another machine or in another
+    container is then never taken for a dead one because its pid is free here."""
     place = socket.gethostname()
+    try:
+        place += f"/{MACHINE_ID.read_text(encoding='ascii').strip()}"
+    except (OSError, UnicodeDecodeError):
+        pass   # no machine id: the host name (and namespace) alone
     try:
         place += f"/{os.stat('/proc/self/ns/pid').st_ino}"
     except OSError:

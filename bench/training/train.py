@@ -35,8 +35,8 @@ from redbench.training.config import RECIPES, TrainConfig, build_model, check_co
 from redbench.training.ddp import Ranks
 from redbench.training.patches import PatchSource
 from redbench.training.precision import resolve_precision
-from redbench.training.publishing import (SnapshotPublisher, keep_snapshot, kept_multiple, make_card, publish_final,
-                                          snapshot_name)
+from redbench.training.publishing import (SNAPSHOTS, SnapshotPublisher, keep_snapshot, kept_multiple, make_card,
+                                          publish_final, snapshot_name)
 from redbench.training.validation import split_holdout, validate, validation_crop, validation_set
 from redbench.training.vector_patches import VectorPatchSource
 
@@ -312,19 +312,20 @@ def train(config: TrainConfig) -> Path | None:
     torch.manual_seed(config.seed)   # identical initial weights on every rank
 
     out = Path(config.out)
-    if ranks.is_main:
-        out.mkdir(parents=True, exist_ok=True)
-        remove_stale_temps(out)   # a killed run's half-written checkpoint or log; the checkpoint itself resumes
     name = config.name or f"{config.model}-{config.task}"
     model, init_card = _new_model(config, device)
     train_refs, held = split_holdout(config)
+    source = _patch_source(config, levels, train_refs, device, ranks.rank)
+    val_pairs = validation_set(config, levels, held, validation_crop(model)) if ranks.is_main else []
+    if ranks.is_main:
+        # only now that the init weights and the datasets are found: a refused run changes nothing in OUT
+        out.mkdir(parents=True, exist_ok=True)
+        for folder in (out, out / SNAPSHOTS):   # a killed run's half-written checkpoint, log or kept snapshot
+            remove_stale_temps(folder)
     trainer = Trainer(
         config=config, ranks=ranks, device=device, precision=precision, levels=levels, name=name, model=model,
         optimizer=torch.optim.Adam(model.parameters(), lr=lr_at(config, 0.0)),
-        batch_size=config.batch_size or RECIPES[config.recipe][2],
-        source=_patch_source(config, levels, train_refs, device, ranks.rank),
-        val_pairs=validation_set(config, levels, held, validation_crop(model)) if ranks.is_main else [],
-        out=out,
+        batch_size=config.batch_size or RECIPES[config.recipe][2], source=source, val_pairs=val_pairs, out=out,
         counters={"step": 0, "patches": 0, "seconds": 0.0, **(_init_counters(init_card, name) if init_card else {})})
     trainer.resume()
     trainer.net = ddp.wrap(model, ranks, device)
