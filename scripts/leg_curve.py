@@ -8,7 +8,7 @@ For every snapshot in RUN/snapshots/ and the run's final weights, in the order o
 the paired validation against INSTALLED (bench/training/paired_validation.py: the held-out images at full size,
 the evaluation's noise and scoring): mean paired gain, its standard error and 95% half-width, and whether the ship
 rule would call it resolved (bench/training/ship_rule.py). Each result is a row of the CSV (default
-RUN/leg_curve.csv) as soon as it is known; a rerun skips the networks already there (same weights id), so the
+RUN/leg_curve.csv) as soon as it is known; a rerun skips the networks already there (same weights sha256), so the
 script resumes, and as the leg goes on it only validates the new snapshots. The installed network's scores are the
 same for every snapshot: they are computed once and kept beside the CSV (<csv>.installed.json). Then the markdown
 table (default RUN/leg_curve.md) and the plot (default RUN/leg_curve.png): mean PSNR over the held-out images
@@ -24,15 +24,16 @@ from pathlib import Path
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from redbench.core.allocator import reexec_with_fast_allocator  # noqa: E402
 from redbench.core.atomic import write_text_atomic  # noqa: E402
-from redbench.core.checks import check_number  # noqa: E402
+from redbench.core.checks import INT64_MAX, check_number  # noqa: E402
 from redbench.core.degradations import parse_levels  # noqa: E402
 from redbench.core.errors import UserError  # noqa: E402
 from redbench.core.markdown import md_table  # noqa: E402
 from redbench.core.plots import plot_leg_curve  # noqa: E402
-from redbench.core.weights_id import format_weights_id, short_weights_id  # noqa: E402
+from redbench.core.weights_id import format_weights_id, parse_weights_id, short_weights_id  # noqa: E402
 from redbench.methods.weights import ModelCard, read_card, split_ref  # noqa: E402
 from redbench.training.paired_validation import ScoreCache, paired_validation  # noqa: E402
-from redbench.training.scored_csv import check_setting, read_scored, score_fields, write_scored  # noqa: E402
+from redbench.training.scored_csv import (check_outputs, check_setting, levels_cell, read_scored,  # noqa: E402
+                                          score_fields, write_scored)
 from redbench.training.publishing import SNAPSHOTS  # noqa: E402
 
 COLUMNS = ("patches", "weights", "installed", "levels", "seed", "images", "pairs", "psnr", "installed_psnr",
@@ -89,14 +90,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         check_number("--threads", args.threads, 1, integer=True, fix="leave it out for all cores")
-        check_number("--seed", args.seed, 0, 2**63 - 1, integer=True)
+        # only a noise seed here (nothing trains): the evaluation's bound, as `eval --seed` has it
+        check_number("--seed", args.seed, 0, INT64_MAX, integer=True)
         run = Path(args.run)
         found = networks(run)
+        csv_path = Path(args.csv) if args.csv else run / "leg_curve.csv"
+        md_path = Path(args.md) if args.md else run / "leg_curve.md"
+        png_path = Path(args.png) if args.png else run / "leg_curve.png"
         installed = read_card(*split_ref(args.installed))
         levels = parse_levels(installed.task, args.levels) if args.levels else list(found[0][1].levels)
         setting = {"installed": format_weights_id(installed.name, installed.sha256),
-                   "levels": "/".join(f"{float(lvl):g}" for lvl in levels), "seed": args.seed}
-        csv_path = Path(args.csv) if args.csv else run / "leg_curve.csv"
+                   "levels": levels_cell(levels), "seed": args.seed}
+        check_outputs({"--csv": csv_path, "--md": md_path, "--png": png_path})   # before the first validation
         rows = read_scored(csv_path, COLUMNS, "leg-curve", "give another --csv.")
         check_setting(csv_path, rows, setting, SETTING,
                       "give another --csv (or delete it) to compare at this setting.")
@@ -104,10 +109,11 @@ def main(argv: list[str] | None = None) -> int:
             import torch
             torch.set_num_threads(args.threads)
         cache = ScoreCache(csv_path.with_name(csv_path.stem + ".installed.json"))
-        done = {row["weights"] for row in rows}
+        # by digest, as networks() tells them apart: the final weights are the last snapshot's file under another
+        # name, and must not get a second row
+        done = {parse_weights_id(row["weights"])[1] for row in rows}
         for ref, card in found:
-            weights = format_weights_id(card.name, card.sha256)
-            if weights in done:
+            if card.sha256 in done:
                 print(f"{card.name}: in {csv_path} already", flush=True)
                 continue
             result = paired_validation(ref, args.installed, args.data_dir, args.device, args.seed, levels,
@@ -117,11 +123,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{card.name}: {card.total_patches} patches, paired gain {result.mean:+.4f} dB, half-width "
                   f"{result.half_width:.4f} dB ({result.seconds:.0f} s)", flush=True)
         rows.sort(key=lambda r: int(r["patches"]))
-        md_path = Path(args.md) if args.md else run / "leg_curve.md"
         write_text_atomic(md_path, table(rows))
         png_path = plot_leg_curve([int(r["patches"]) for r in rows], [float(r["psnr"]) for r in rows],
                                   [float(r["half_width_db"]) for r in rows], float(rows[0]["installed_psnr"]),
-                                  f"installed {installed.name}", Path(args.png) if args.png else run / "leg_curve.png",
+                                  f"installed {installed.name}", png_path,
                                   title=f"{run.name} against {short_weights_id(setting['installed'])}, "
                                         f"level(s) {setting['levels']}")
         print(f"wrote {csv_path}, {md_path} and {png_path}")
@@ -129,6 +134,11 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # every network validated so far is a row of the CSV, and the installed network's scores are on disk
+        print(f"interrupted: rerun the same command to resume from what is in {args.csv or args.run}.",
+              file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

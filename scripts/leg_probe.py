@@ -34,9 +34,10 @@ from redbench.core.errors import UserError  # noqa: E402
 from redbench.core.markdown import md_table  # noqa: E402
 from redbench.core.weights_id import format_weights_id, short_weights_id  # noqa: E402
 from redbench.methods.weights import ModelCard, read_card, split_ref  # noqa: E402
-from redbench.training.config import MAX_BATCH, TrainConfig, check_config  # noqa: E402
+from redbench.training.config import MAX_BATCH, MAX_SEED, TrainConfig, check_config  # noqa: E402
 from redbench.training.paired_validation import ScoreCache, paired_validation  # noqa: E402
-from redbench.training.scored_csv import check_setting, read_scored, score_fields, write_scored  # noqa: E402
+from redbench.training.scored_csv import (check_setting, levels_cell, read_scored, score_fields,  # noqa: E402
+                                          write_scored)
 from redbench.training.ship_rule import gain_is_resolved  # noqa: E402
 from redbench.training.train import train  # noqa: E402
 
@@ -183,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         check_number("--patches", args.patches, integer=True, positive=True)
         check_number("--threads", args.threads, 1, integer=True, fix="leave it out for all cores")
-        check_number("--seed", args.seed, 0, 2**32 - 1, integer=True)
+        # the seed trains the candidates as well as seeding the validation's noise: the training's bound
+        check_number("--seed", args.seed, 0, MAX_SEED, integer=True)
         grid = parse_grid(args.grid, args.patches)
         installed = read_card(*split_ref(args.installed))
         levels = parse_levels(installed.task, args.levels) if args.levels else list(installed.levels)
@@ -195,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         installed_id = format_weights_id(installed.name, installed.sha256)
         check_work(work, {"installed": installed_id, "patches": args.patches, "seed": args.seed})
         setting = {"installed": installed_id, "patches": args.patches,
-                   "levels": "/".join(f"{float(lvl):g}" for lvl in levels), "seed": args.seed}
+                   "levels": levels_cell(levels), "seed": args.seed}
         csv_path = work / "probe.csv"
         rows = read_scored(csv_path, COLUMNS, "probe",
                            "delete it (its candidates are scored again, not trained again).")

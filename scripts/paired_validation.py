@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from redbench.core.allocator import reexec_with_fast_allocator  # noqa: E402
 from redbench.core.atomic import write_text_atomic  # noqa: E402
-from redbench.core.checks import check_number  # noqa: E402
+from redbench.core.checks import INT64_MAX, check_number  # noqa: E402
 from redbench.core.errors import UserError  # noqa: E402
 from redbench.methods.weights import read_card, split_ref  # noqa: E402
 from redbench.core.degradations import parse_levels  # noqa: E402
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         check_number("--threads", args.threads, 1, integer=True, fix="leave it out for all cores")
-        check_number("--seed", args.seed, 0, 2**63 - 1, integer=True)
+        check_number("--seed", args.seed, 0, INT64_MAX, integer=True)
         if args.threads:
             import torch
             torch.set_num_threads(args.threads)

@@ -62,17 +62,66 @@ def test_the_curve_of_two_snapshots_and_a_rerun_that_computes_nothing(mirror, tm
     assert "holds rows with seed 0, not 1" in capsys.readouterr().err
 
 
-def test_bad_runs_and_files_are_one_line(mirror, tmp_path, script, capsys):
+def test_bad_runs_and_files_are_one_line(mirror, tmp_path, script, restores, capsys):
     installed, _ = tiny(tmp_path / "installed", "inst", seed=2, holdout=2)
     (tmp_path / "empty").mkdir()
     run = tmp_path / "run"
     tiny(run / "snapshots", "snap", seed=1, holdout=2)
     (tmp_path / "other.csv").write_text("a,b\n1,2\n")
+    (tmp_path / "header.csv").write_text("a,b\n")                 # another kind's CSV with no row yet
+    (tmp_path / "binary.csv").write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe\x00\x01")
+    (tmp_path / "afile").write_text("")
     (run / "leg_curve.installed.json").write_text("[{")
     for args, says in ((["--run", str(tmp_path / "nothing")], "is not a folder"),
                        (["--run", str(tmp_path / "empty")], "holds no kept snapshot"),
                        (["--run", str(run), "--csv", str(tmp_path / "other.csv")], "is not a leg-curve CSV"),
+                       (["--run", str(run), "--csv", str(tmp_path / "header.csv")], "is not a leg-curve CSV"),
+                       (["--run", str(run), "--csv", str(tmp_path / "binary.csv")], "is not a leg-curve CSV"),
+                       (["--run", str(run), "--md", str(tmp_path / "afile" / "x.md")], "--md "),
+                       (["--run", str(run), "--png", str(tmp_path / "afile" / "x.png")], "--png "),
+                       (["--run", str(run), "--csv", str(tmp_path)], "is a folder"),
                        (["--run", str(run)], "leg_curve.installed.json is damaged")):
         assert script.main(args + ["--installed", installed]) == 2
         err = capsys.readouterr().err
-        assert err.startswith("error: ") and says in err and len(err.strip().splitlines()) == 1
+        assert err.startswith("error: ") and says in err and len(err.strip().splitlines()) == 1, err
+    assert restores == [] and (tmp_path / "header.csv").read_text() == "a,b\n"   # refused before any validation
+
+
+def test_the_final_weights_of_a_scored_snapshot_get_no_second_row(mirror, tmp_path, script, restores, capsys,
+                                                                  monkeypatch):
+    """Scored while the run was still going, the 16-patch snapshot has a row; the final weights published after are
+    the same file under the run's name: skipped by digest, not validated and written again."""
+    run = tmp_path / "run"
+    train(TrainConfig(model="red10", width=4, task="denoise", levels="30", iters=4, batch_size=4, patch=24,
+                      train_set="set12", holdout=2, out=str(run), keep_every=8))
+    installed, _ = tiny(tmp_path / "installed", "inst", seed=2, holdout=2)
+    final = [run / "red10-denoise.safetensors", run / "red10-denoise.json"]
+    for path in final:                                  # as before the run published its final weights
+        path.rename(tmp_path / path.name)
+    args = ["--run", str(run), "--installed", installed, "--device", "cpu", "--png", str(tmp_path / "new" / "c.png")]
+    assert script.main(args) == 0                       # the plot's folder did not exist: made, not a traceback
+    assert (tmp_path / "new" / "c.png").stat().st_size > 0
+    with open(run / "leg_curve.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["weights"].split("@")[0] for r in rows] == ["red10-denoise-p0.008k", "red10-denoise-p0.016k"]
+    for path in final:
+        (tmp_path / path.name).rename(path)
+    restores.clear()
+    capsys.readouterr()
+    assert script.main(args) == 0
+    assert restores == [] and capsys.readouterr().out.count("already") == 2
+    with open(run / "leg_curve.csv", newline="") as fh:
+        assert list(csv.DictReader(fh)) == rows
+
+    def interrupted(*_, **__):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(script, "paired_validation", interrupted)
+    (run / "leg_curve.csv").unlink()
+    assert script.main(args) == 130                     # Ctrl-C: one line, what to do, no traceback
+    err = capsys.readouterr().err
+    assert err.startswith("interrupted: rerun the same command") and len(err.strip().splitlines()) == 1
+
+
+def test_levels_are_one_cell():
+    from redbench.training.scored_csv import levels_cell
+    assert levels_cell([10, 30.0, "50", 2.5]) == "10/30/50/2.5"

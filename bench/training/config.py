@@ -18,6 +18,9 @@ from redbench.training.precision import PRECISIONS
 # bounds of the sizes a run may ask for (memory: a batch of MAX_BATCH patches of MAX_PATCH^2 pixels through a
 # network of MAX_WIDTH maps is already tens of GB); the smallest patch still trains a 3x3 convolution chain
 MAX_BATCH, MIN_PATCH, MAX_PATCH, MAX_WIDTH = 4096, 8, 1024, 1024
+# a training's --seed: the patch generators seed with seed * 100003 + 2 * rank (+ 1), which stays far inside torch's
+# 64-bit seeds below this bound
+MAX_SEED = 2**32 - 1
 # recipe -> (peak lr, schedule, batch size)
 RECIPES = {
     "paper": (1e-4, "constant", 64),    # the paper: Adam, lr 1e-4
@@ -102,7 +105,7 @@ def check_config(config: TrainConfig) -> None:
     check_number("--checkpoint-seconds", config.checkpoint_seconds, minimum=0, fix="0 checkpoints every step")
     check_number("--patch", config.patch, MIN_PATCH, MAX_PATCH, integer=True)
     check_number("--holdout", config.holdout, 0, integer=True, fix="0 validates on nothing")
-    check_number("--seed", config.seed, 0, 2**32 - 1, integer=True)
+    check_number("--seed", config.seed, 0, MAX_SEED, integer=True)
     check_number("--threads", config.threads, 1, integer=True, fix="leave it out for all cores")
     if config.name is not None and not is_network_name(config.name):
         raise UserError(f"--name '{printable_name(config.name)}' is not a file name; give a plain name of "

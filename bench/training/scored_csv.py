@@ -12,6 +12,7 @@ from pathlib import Path
 
 from redbench.core import csv_cells
 from redbench.core.atomic import write_text_atomic
+from redbench.core.checks import check_out_dir
 from redbench.core.errors import UserError
 from redbench.training.paired_validation import PairedValidation
 from redbench.training.ship_rule import gain_is_resolved
@@ -30,16 +31,38 @@ def score_fields(result: PairedValidation) -> dict:
             "resolved": "yes" if gain_is_resolved(result.mean, result.half_width) else "no"}
 
 
+def levels_cell(levels) -> str:
+    """The levels of a setting as its CSV cell and caption write them: '10/30/50/70' (`/`, not the CSV's comma)."""
+    return "/".join(f"{float(level):g}" for level in levels)
+
+
 def read_scored(path: Path, columns: tuple, kind: str, fix: str) -> list[dict]:
-    """The rows of `path` (none if it does not exist yet); one that lacks `columns` is not a `kind` CSV: `fix`."""
+    """The rows of `path` (none if it does not exist yet, or is empty); one whose header lacks `columns` is not a
+    `kind` CSV, even with no row under the header, and neither is a file that is not CSV text: `fix`."""
     if not path.exists():
         return []
-    with open(path, newline="") as fh:
-        rows = [{k: csv_cells.restore(v) for k, v in row.items()} for row in csv.DictReader(fh)]
-    if rows and set(columns) - set(rows[0]):
-        raise UserError(f"{path} is not a {kind} CSV (it lacks {', '.join(sorted(set(columns) - set(rows[0])))}); "
-                        f"{fix}")
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            rows = [{k: csv_cells.restore(v) for k, v in row.items()} for row in reader]
+            header = reader.fieldnames
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise UserError(f"{path} is not a {kind} CSV (not CSV text: {exc}); {fix}") from None
+    except OSError as exc:   # a folder, or unreadable
+        raise UserError(f"{path} cannot be read as a {kind} CSV ({exc.strerror or exc}); {fix}") from None
+    missing = set(columns) - set(header or columns)   # an empty file has no header: nothing in it to keep
+    if missing:
+        raise UserError(f"{path} is not a {kind} CSV (it lacks {', '.join(sorted(missing))}); {fix}")
     return rows
+
+
+def check_outputs(paths: dict[str, Path]) -> None:
+    """Each output's folder exists (made if needed) and is writable, and the output is not a folder: one line
+    before the first network is validated, not a traceback after it (`paths`: the flag naming each)."""
+    for flag, path in paths.items():
+        if path.is_dir():
+            raise UserError(f"{flag} {path} is a folder; give a file name.")
+        check_out_dir(path.parent, flag)
 
 
 def check_setting(path: Path, rows: list[dict], setting: dict, keys: tuple, fix: str) -> None:
