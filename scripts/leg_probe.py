@@ -77,8 +77,20 @@ def parse_grid(text: str, patches: int) -> list[tuple[int, float]]:
     return grid
 
 
+def lr_cell(lr: float) -> str:
+    """A peak lr as probe.csv, probe.md and the folder names write it (6 significant digits)."""
+    return f"{lr:g}"
+
+
 def folder_name(batch: int, lr: float) -> str:
-    return f"b{batch}-lr{lr:g}"
+    """The candidate's folder, and what tells two candidates apart (the lr as lr_cell renders it)."""
+    return f"b{batch}-lr{lr_cell(lr)}"
+
+
+def candidate_of(row: dict) -> str:
+    """folder_name of a probe.csv row: its cells go back through the same rendering as the candidate's, so an lr of
+    more digits than the cell keeps still matches its own row."""
+    return folder_name(int(row["batch"]), float(row["lr"]))
 
 
 def candidate_config(installed: ModelCard, installed_ref: str, batch: int, lr: float, folder: Path,
@@ -115,7 +127,8 @@ def check_work(work: Path, setting: dict) -> None:
 
 
 def trained(config: TrainConfig) -> Path:
-    """The candidate's final weights (a path without suffix): trained now, resumed, or found finished."""
+    """The candidate's final weights (a path without suffix): trained now, resumed, or found finished (its card
+    complete: in a fresh clone the folder holds the committed weights, card and log, without the checkpoint)."""
     folder, name = Path(config.out), config.name
     if (folder / f"{name}.json").exists() and read_card(name, folder).complete:
         print(f"{folder.name}: trained already", flush=True)
@@ -125,7 +138,7 @@ def trained(config: TrainConfig) -> Path:
 
 
 def row_of(batch: int, lr: float, card: ModelCard, result, setting: dict) -> dict:
-    return {"batch": batch, "lr": f"{lr:g}", "patches": card.patches_seen, "updates": card.iterations,
+    return {"batch": batch, "lr": lr_cell(lr), "patches": card.patches_seen, "updates": card.iterations,
             "train_seconds": f"{card.wall_seconds:.1f}", "weights": result.candidate, **setting,
             **score_fields(result), "validation_seconds": f"{result.seconds:.1f}"}
 
@@ -219,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             result = paired_validation(str(ref), args.installed, args.data_dir, args.device, args.seed, levels,
                                        installed_scores=installed_scores, candidate_scores=candidate_scores)
-            rows = [row for row in rows if (int(row["batch"]), float(row["lr"])) != (batch, lr)]   # retrained
+            rows = [row for row in rows if candidate_of(row) != folder_name(batch, lr)]   # retrained: its old row
             rows.append(row_of(batch, lr, card, result, {k: setting[k] for k in ("installed", "levels", "seed")}))
             write_scored(csv_path, COLUMNS, rows)
             print(f"{ref.parent.name}: paired gain {result.mean:+.4f} dB, half-width {result.half_width:.4f} dB "
