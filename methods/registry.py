@@ -14,6 +14,7 @@ import difflib
 import sys
 from dataclasses import replace
 
+from redbench.core.defaults import levels_slashed
 from redbench.core.errors import UserError
 from redbench.core.weights_id import format_weights_id
 
@@ -120,7 +121,7 @@ def check_trained_pairs(pairs: list, task: str, allow_untrained: bool, how_to_al
             raise UserError(missing)
     if untrained and not allow_untrained:
         name, method, level = untrained[0]
-        trained = "/".join(f"{t:g}" for t in method.trained_levels())
+        trained = levels_slashed(method.trained_levels())
         more = len(untrained) - 1
         others = ("" if not more else ", nor does 1 more method/level pair" if more == 1 else
                   f", nor do {more} more method/level pairs")

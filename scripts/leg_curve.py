@@ -26,13 +26,14 @@ from redbench.core.allocator import reexec_with_fast_allocator  # noqa: E402
 from redbench.core.atomic import write_text_atomic  # noqa: E402
 from redbench.core.checks import INT64_MAX, check_number  # noqa: E402
 from redbench.core.degradations import parse_levels  # noqa: E402
+from redbench.core.defaults import levels_slashed  # noqa: E402
 from redbench.core.errors import UserError  # noqa: E402
 from redbench.core.markdown import md_table  # noqa: E402
 from redbench.core.plots import plot_leg_curve  # noqa: E402
 from redbench.core.weights_id import format_weights_id, parse_weights_id, short_weights_id  # noqa: E402
 from redbench.methods.weights import ModelCard, read_card, split_ref  # noqa: E402
 from redbench.training.paired_validation import ScoreCache, paired_validation  # noqa: E402
-from redbench.training.scored_csv import (check_outputs, check_setting, levels_cell, read_scored,  # noqa: E402
+from redbench.training.scored_csv import (check_outputs, check_setting, read_scored,  # noqa: E402
                                           score_fields, write_scored)
 from redbench.training.publishing import SNAPSHOTS  # noqa: E402
 
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         installed = read_card(*split_ref(args.installed))
         levels = parse_levels(installed.task, args.levels) if args.levels else list(found[0][1].levels)
         setting = {"installed": format_weights_id(installed.name, installed.sha256),
-                   "levels": levels_cell(levels), "seed": args.seed}
+                   "levels": levels_slashed(levels), "seed": args.seed}
         check_outputs({"--csv": csv_path, "--md": md_path, "--png": png_path})   # before the first validation
         rows = read_scored(csv_path, COLUMNS, "leg-curve", "give another --csv.")
         check_setting(csv_path, rows, setting, SETTING,

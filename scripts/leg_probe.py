@@ -30,13 +30,14 @@ from redbench.core.allocator import reexec_with_fast_allocator  # noqa: E402
 from redbench.core.atomic import write_text_atomic  # noqa: E402
 from redbench.core.checks import check_number, check_out_dir  # noqa: E402
 from redbench.core.degradations import parse_levels  # noqa: E402
+from redbench.core.defaults import levels_slashed  # noqa: E402
 from redbench.core.errors import UserError  # noqa: E402
 from redbench.core.markdown import md_table  # noqa: E402
 from redbench.core.weights_id import format_weights_id, short_weights_id  # noqa: E402
 from redbench.methods.weights import ModelCard, read_card, split_ref  # noqa: E402
 from redbench.training.config import MAX_BATCH, MAX_SEED, TrainConfig, check_config  # noqa: E402
 from redbench.training.paired_validation import ScoreCache, paired_validation  # noqa: E402
-from redbench.training.scored_csv import (check_setting, levels_cell, read_scored, score_fields,  # noqa: E402
+from redbench.training.scored_csv import (check_setting, read_scored, score_fields,  # noqa: E402
                                           write_scored)
 from redbench.training.ship_rule import gain_is_resolved  # noqa: E402
 from redbench.training.train import train  # noqa: E402
@@ -210,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         installed_id = format_weights_id(installed.name, installed.sha256)
         check_work(work, {"installed": installed_id, "patches": args.patches, "seed": args.seed})
         setting = {"installed": installed_id, "patches": args.patches,
-                   "levels": levels_cell(levels), "seed": args.seed}
+                   "levels": levels_slashed(levels), "seed": args.seed}
         csv_path = work / "probe.csv"
         rows = read_scored(csv_path, COLUMNS, "probe",
                            "delete it (its candidates are scored again, not trained again).")

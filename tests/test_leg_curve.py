@@ -123,5 +123,5 @@ def test_the_final_weights_of_a_scored_snapshot_get_no_second_row(mirror, tmp_pa
 
 
 def test_levels_are_one_cell():
-    from redbench.training.scored_csv import levels_cell
-    assert levels_cell([10, 30.0, "50", 2.5]) == "10/30/50/2.5"
+    from redbench.core.defaults import levels_slashed
+    assert levels_slashed([10, 30.0, "50", 2.5]) == "10/30/50/2.5"

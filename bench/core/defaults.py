@@ -11,6 +11,11 @@ METHODS = {"denoise": ("bm3d", "tv", "red10", "red20", "red30"), "sr": ("bicubic
 LEVEL_NAME = {"denoise": "sigma", "sr": "scale"}
 
 
+def levels_slashed(levels) -> str:
+    """Levels as captions, tables and the scored CSVs write them: '10/30/50/70' ('/', not a CSV's comma)."""
+    return "/".join(f"{float(level):g}" for level in levels)
+
+
 def levels_text(task: str) -> str:
     """'10,30,50,70' or '2,3,4': the default levels as a command line writes them."""
     return ",".join(str(level) for level in PAPER_LEVELS[task])

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from redbench.core import csv_cells
+from redbench.core.defaults import levels_slashed
 from redbench.core.weights_id import format_weights_id
 
 FORMATS = ("md", "csv", "json")
@@ -37,7 +38,7 @@ def networks(results: str | Path = "results", weights_dir: Path | None = None) -
         psnr, cell = main_cell(rows, format_weights_id(card.name, card.sha256), card.task)
         out.append({"name": card.name, "architecture": architecture_text(card), "feature_maps": feature_maps(card),
                     "parameters": sum(p.numel() for p in net.parameters()), "task": card.task,
-                    "levels": "/".join(f"{float(lvl):g}" for lvl in card.levels), "patches": card.total_patches,
+                    "levels": levels_slashed(card.levels), "patches": card.total_patches,
                     "updates": card.total_iterations, "device": card.device, "val_psnr": card.val_psnr,
                     "test_psnr": psnr, "test_cell": cell})
     return out

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from redbench.core.atomic import write_text_atomic
+from redbench.core.defaults import levels_slashed
 from redbench.core.errors import UserError
 from redbench.core.weights_id import format_weights_id
 from redbench.methods import weights as weights_io
@@ -101,7 +102,7 @@ class PairedValidation:
 
     def table(self) -> str:
         """Per-image differences and the summary, as markdown."""
-        levels = "/".join(f"{lvl:g}" for lvl in self.levels)
+        levels = levels_slashed(self.levels)
         lines = ["| image | candidate PSNR | installed PSNR | difference (dB) |", "|---|---:|---:|---:|"]
         for image, diff in self.differences().items():
             mine = [s for s in self.scores if s.image == image]

@@ -31,11 +31,6 @@ def score_fields(result: PairedValidation) -> dict:
             "resolved": "yes" if gain_is_resolved(result.mean, result.half_width) else "no"}
 
 
-def levels_cell(levels) -> str:
-    """The levels of a setting as its CSV cell and caption write them: '10/30/50/70' (`/`, not the CSV's comma)."""
-    return "/".join(f"{float(level):g}" for level in levels)
-
-
 def read_scored(path: Path, columns: tuple, kind: str, fix: str) -> list[dict]:
     """The rows of `path` (none if it does not exist yet, or is empty); one whose header lacks `columns` is not a
     `kind` CSV, even with no row under the header, and neither is a file that is not CSV text: `fix`."""
